@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` (install + start) and `make test` (install + test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HTMX_VERSION := 2.0.11
+HTMX := static/vendor/htmx.min.js
+FLASK := $(BIN)/flask --app wsgi
+PYTEST_ARGS ?=
+
+.PHONY: install run test system-deps lint clean
+
+install: $(STAMP) $(HTMX)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+# htmx is installed from npm at set-up (pinned to 2.0.x), never committed.
+$(HTMX):
+	mkdir -p build/npm static/vendor
+	npm install --silent --no-audit --no-fund --no-save --prefix build/npm htmx.org@$(HTMX_VERSION)
+	cp build/npm/node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+
+# Debian's Chromium (Playwright cannot download browsers here) and pdftotext for PDF checks.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: not root, cannot install$$missing; end-to-end tests will be skipped"; fi; \
+	fi
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run-embedded
+
+test: install system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check app stripe_sim tests bench
+
+clean:
+	rm -rf $(VENV) build static/vendor .pytest_cache

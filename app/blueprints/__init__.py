@@ -1,0 +1,18 @@
+"""Blueprints, one package per audience."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.blueprints.auth.routes import bp as auth
+    from app.blueprints.dashboard.routes import bp as dashboard
+    from app.blueprints.public.routes import bp as public
+
+    app.register_blueprint(public)
+    app.register_blueprint(auth, url_prefix="/auth")
+    app.register_blueprint(dashboard, url_prefix="/dashboard")
+    if app.config["DEV_MAILBOX"]:
+        from app.blueprints.dev.routes import bp as dev
+
+        app.register_blueprint(dev, url_prefix="/dev")

@@ -1,0 +1,76 @@
+"""The tenant's dashboard. Every query is scoped by the logged-in user's tenant."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.blueprints.auth.forms import InviteForm
+from app.blueprints.dashboard.forms import SettingsForm
+from app.blueprints.forms_common import apply_errors
+from app.extensions import db
+from app.links import current_links
+from app.services import accounts, tenants
+from app.services.errors import ValidationFailed
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    return None
+
+
+def owner_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_owner:
+            abort(403, "Only an owner of this business can do that.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/")
+def home():
+    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    return render_template("dashboard/home.html", tenant=tenant)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@owner_required
+def settings():
+    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    form = SettingsForm(obj=tenant)
+    if form.validate_on_submit():
+        values = {f: (getattr(form, f).data or "").strip() for f in tenants.SETTINGS_FIELDS}
+        values["currency"] = values["currency"].upper()
+        try:
+            tenants.update_settings(db.session, current_user.tenant_id, current_user.id, values)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("dashboard.settings"))
+    return render_template("dashboard/settings.html", form=form, tenant=tenant), (
+        400 if form.errors else 200)
+
+
+@bp.route("/team", methods=["GET", "POST"])
+@owner_required
+def team():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            accounts.invite_staff(db.session, current_user.tenant_id, current_user.id,
+                                  form.email.data, form.role.data, current_links())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("dashboard.team"))
+    members = accounts.team(db.session, current_user.tenant_id)
+    return render_template("dashboard/team.html", form=form, members=members), (
+        400 if form.errors else 200)

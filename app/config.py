@@ -1,0 +1,118 @@
+"""Settings from the environment, with embedded defaults; validated when the app starts.
+
+Production (`MAIS_ENV=production`) has no defaults for secrets or services: a missing one stops
+the start with its name. The embedded default generates its secrets once into `instance/`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL")
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot run the portal; the message names what is missing."""
+
+
+def instance_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("MAIS_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """Map the operator's DATABASE_URL to the psycopg 3 driver SQLAlchemy should use."""
+    for prefix in ("postgres://", "postgresql://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix):]
+    return database_url
+
+
+def _embedded_secrets(folder: Path) -> dict[str, str]:
+    """Secrets for the embedded default, generated on first start and kept in instance/."""
+    path = folder / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh)
+    return values
+
+
+def _version() -> str:
+    try:
+        return metadata.version("mais")
+    except metadata.PackageNotFoundError:  # running from a checkout without install
+        return "0.0.0"
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config from the environment, refusing an unsafe production setup."""
+    env = os.environ if environ is None else environ
+    production = env.get("MAIS_ENV", "development") == "production"
+    folder = instance_path(env)
+    if production:
+        missing = [name for name in PRODUCTION_REQUIRED if not env.get(name)]
+        if missing:
+            raise ConfigError(
+                "MAIS_ENV=production needs these environment variables: " + ", ".join(missing)
+            )
+        embedded: dict[str, str] = {}
+    else:
+        embedded = _embedded_secrets(folder)
+
+    port = int(env.get("PORT", "5000"))
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{folder / 'mais.db'}"
+    redis_url = env.get("REDIS_URL", "")
+    stripe_secret = env.get("STRIPE_SECRET_KEY", "")
+    stripe_api_base = env.get("STRIPE_API_BASE", "")
+    if not stripe_secret:
+        # No real key: the built-in simulator, which accepts any sk_test_/pk_test_ key.
+        stripe_api_base = stripe_api_base or f"http://127.0.0.1:{env.get('STRIPE_SIM_PORT', '5010')}"
+        stripe_secret = "sk_test_simulator"
+    return {
+        "MAIS_ENV": "production" if production else "development",
+        "MAIS_VERSION": _version(),
+        "SECRET_KEY": env.get("SECRET_KEY") or embedded["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "REDIS_URL": redis_url,
+        "SMTP_URL": env.get("SMTP_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "MAIS <no-reply@mais.localhost>"),
+        "BASE_URL": (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        "PORT": port,
+        "STRIPE_SECRET_KEY": stripe_secret,
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", "pk_test_simulator"),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET")
+        or embedded.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": stripe_api_base,
+        "PAYMENTS_MODE": "simulator" if stripe_api_base else "stripe",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "DEV_MAILBOX": not production,
+        "INSTANCE_PATH": str(folder),
+        "EMAIL_MAX_ATTEMPTS": int(env.get("EMAIL_MAX_ATTEMPTS", "8")),
+        "EMAIL_RETRY_BASE_SECONDS": float(env.get("EMAIL_RETRY_BASE_SECONDS", "30")),
+    }
+
+
+def _engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # Web threads and consumer threads share the file: wait for locks instead of failing.
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,33 @@
+"""Absolute links for emails, built with url_for against BASE_URL (works outside requests)."""
+from __future__ import annotations
+
+from flask import Flask, url_for
+
+
+class WebLinks:
+    """Implements `app.services.links.Links` for the services that write emails."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def url(self, endpoint: str, **values: object) -> str:
+        with self.app.test_request_context(base_url=self.app.config["BASE_URL"]):
+            return url_for(endpoint, _external=True, **values)
+
+    def password_reset(self, token: str) -> str:
+        return self.url("auth.reset_password", token=token)
+
+    def staff_invite(self, token: str) -> str:
+        return self.url("auth.accept_invite", token=token)
+
+    def login(self) -> str:
+        return self.url("auth.login")
+
+    def forgot_password(self) -> str:
+        return self.url("auth.forgot_password")
+
+
+def current_links() -> WebLinks:
+    from flask import current_app
+
+    return WebLinks(current_app._get_current_object())

@@ -1,0 +1,9 @@
+"""Every model, imported so Alembic and the app see one metadata."""
+from app.models.audit import AuditEvent
+from app.models.base import Base
+from app.models.email import EmailAttachment, OutboundEmail
+from app.models.tenant import Tenant
+from app.models.token import ActionToken
+from app.models.user import User
+
+__all__ = ["ActionToken", "AuditEvent", "Base", "EmailAttachment", "OutboundEmail", "Tenant", "User"]

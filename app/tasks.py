@@ -1,0 +1,99 @@
+"""Huey tasks: take ids, open an app context, call one service, re-raise on failure.
+
+Jobs named by services (`app.services.jobs`) are enqueued here after their transaction commits.
+If the queue is unreachable at that moment the rows are still there and the periodic sweepers
+enqueue them later, so nothing is lost.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from huey import crontab
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.adapters.smtp import transport_for
+from app.extensions import db
+from app.links import WebLinks
+from app.queue import bound_app, huey
+from app.services import accounts, clock, email, jobs, tokens
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def app_session():
+    app = bound_app()
+    with app.app_context():
+        yield app, db.session
+
+
+def delivery_policy(app) -> email.DeliveryPolicy:
+    base = app.config["BASE_URL"]
+    domain = base.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "mais.localhost"
+    return email.DeliveryPolicy(
+        sender=app.config["MAIL_FROM"],
+        domain=domain,
+        max_attempts=app.config["EMAIL_MAX_ATTEMPTS"],
+        retry_base_seconds=app.config["EMAIL_RETRY_BASE_SECONDS"],
+    )
+
+
+@huey.task()
+def send_email(email_id: int) -> str:
+    with app_session() as (app, session):
+        outcome = email.deliver(session, email_id, transport_for(app.config["SMTP_URL"]),
+                                delivery_policy(app))
+        if outcome == "retry":
+            due = email.next_attempt(session, email_id)
+            if due is not None:
+                send_email.schedule((email_id,), delay=max(0.0, (due - clock.now()).total_seconds()))
+        return outcome
+
+
+@huey.task()
+def send_password_reset(email_addr: str) -> None:
+    # Runs off the request so the reply cannot reveal, even by timing, whether the email exists.
+    with app_session() as (app, session):
+        accounts.request_password_reset(session, email_addr, WebLinks(app))
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_outbox() -> int:
+    with app_session() as (_, session):
+        due = email.sweep(session)
+    for email_id in due:
+        send_email(email_id)
+    return len(due)
+
+
+@huey.periodic_task(crontab(minute="17", hour="3"))
+def purge_tokens() -> int:
+    with app_session() as (_, session):
+        return tokens.purge(session)
+
+
+JOBS = {"send_email": send_email}
+
+
+def _enqueue_after_commit(session: Session) -> None:
+    for name, args, eta in jobs.take_pending(session):
+        try:
+            task = JOBS[name]
+            if eta is None:
+                task(*args)
+            else:
+                task.schedule(args, delay=max(0.0, (eta - clock.now()).total_seconds()))
+        except Exception:  # the row is committed; the sweeper enqueues it later
+            log.exception("could not enqueue %s%r; the sweeper will pick it up", name, args)
+
+
+def _drop_on_rollback(session: Session) -> None:
+    jobs.take_pending(session)
+
+
+def install_job_hooks() -> None:
+    if not event.contains(Session, "after_commit", _enqueue_after_commit):
+        event.listen(Session, "after_commit", _enqueue_after_commit)
+        event.listen(Session, "after_rollback", _drop_on_rollback)
