@@ -1,0 +1,284 @@
+"""The simulator's WSGI application: routing, auth, idempotency, CORS.
+
+Request pipeline for ``/v1/...``: decode params -> log the request -> injected
+fault? -> authenticate -> (POST) idempotency lookup -> handler -> save the
+state -> answer. Handlers and state changes run under ``Store.lock``, so the
+simulator behaves as if requests were processed one at a time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import errors, events, idempotency, refunds
+from . import params as p
+from . import payment_intents as pis
+from .faults import Faults
+from .listing import expanded
+from .state import DEFAULT_API_VERSION, Ctx, Store, new_id
+from .webhooks import Dispatcher
+
+STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, "
+                                    "Stripe-Version",
+    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+    "Access-Control-Expose-Headers": "Request-Id, Idempotent-Replayed, Idempotency-Key",
+    "Access-Control-Max-Age": "600",
+}
+Handler = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    publishable: bool = False  # Stripe.js may call it with a pk_test_ key + client_secret
+
+
+ROUTES: dict[str, Route] = {
+    "pi_list": Route(pis.list_), "pi_create": Route(pis.create),
+    "pi_get": Route(pis.retrieve, publishable=True), "pi_update": Route(pis.update),
+    "pi_confirm": Route(pis.confirm, publishable=True), "pi_cancel": Route(pis.cancel),
+    "re_list": Route(refunds.list_), "re_create": Route(refunds.create),
+    "re_get": Route(refunds.retrieve), "re_update": Route(refunds.update),
+    "ev_list": Route(events.list_events), "ev_get": Route(events.retrieve_event),
+    "ch_list": Route(events.list_charges), "ch_get": Route(events.retrieve_charge),
+    "pm_get": Route(events.retrieve_payment_method),
+}
+URLS = Map([
+    Rule("/v1/payment_intents", methods=["GET"], endpoint="pi_list"),
+    Rule("/v1/payment_intents", methods=["POST"], endpoint="pi_create"),
+    Rule("/v1/payment_intents/<id_>", methods=["GET"], endpoint="pi_get"),
+    Rule("/v1/payment_intents/<id_>", methods=["POST"], endpoint="pi_update"),
+    Rule("/v1/payment_intents/<id_>/confirm", methods=["POST"], endpoint="pi_confirm"),
+    Rule("/v1/payment_intents/<id_>/cancel", methods=["POST"], endpoint="pi_cancel"),
+    Rule("/v1/refunds", methods=["GET"], endpoint="re_list"),
+    Rule("/v1/refunds", methods=["POST"], endpoint="re_create"),
+    Rule("/v1/refunds/<id_>", methods=["GET"], endpoint="re_get"),
+    Rule("/v1/refunds/<id_>", methods=["POST"], endpoint="re_update"),
+    Rule("/v1/events", methods=["GET"], endpoint="ev_list"),
+    Rule("/v1/events/<id_>", methods=["GET"], endpoint="ev_get"),
+    Rule("/v1/charges", methods=["GET"], endpoint="ch_list"),
+    Rule("/v1/charges/<id_>", methods=["GET"], endpoint="ch_get"),
+    Rule("/v1/payment_methods/<id_>", methods=["GET"], endpoint="pm_get"),
+], strict_slashes=False)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, indent=2), status=status, headers=headers,
+                    content_type="application/json")
+
+
+class Simulator:
+    """The WSGI app plus everything tests poke at (store, dispatcher, faults, log)."""
+
+    def __init__(self, state_path: str | None = None,
+                 webhooks: Iterable[tuple[str, str]] = (),
+                 api_keys: Iterable[str] | None = None, *,
+                 refund_delay: float | None = 0.2, webhook_retry_base: float = 1.0,
+                 webhook_max_attempts: int = 8, webhook_timeout: float = 10.0) -> None:
+        self.store = Store(path=state_path)
+        self.api_keys = set(api_keys) if api_keys is not None else None
+        self.dispatcher = Dispatcher(retry_base=webhook_retry_base,
+                                     max_attempts=webhook_max_attempts,
+                                     timeout=webhook_timeout)
+        self.store.event_listeners.append(self.dispatcher.on_event)
+        for url, secret in webhooks:
+            self.dispatcher.add(url, secret, configured=True)
+        self.faults = Faults()
+        self.refund_delay = refund_delay
+        self.request_log: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+        self._timers: list[threading.Timer] = []
+        with self.store.lock:
+            for refund_id in refunds.pending_ids(self.store):
+                self._schedule_settle(refund_id)
+
+    # -- refunds settling in the background ---------------------------------
+    def _schedule_settle(self, refund_id: str) -> None:
+        if self.refund_delay is None:
+            return
+        timer = threading.Timer(self.refund_delay, self.settle_refund, [refund_id])
+        timer.daemon = True
+        self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
+
+    def settle_refund(self, refund_id: str) -> dict[str, Any] | None:
+        """Settle one pending refund now (idempotent: a settled one is left alone)."""
+        with self.store.lock:
+            refund = refunds.settle(self.store, Ctx(), refund_id)
+            if refund is not None:
+                self.store.save()
+            return refund
+
+    def settle_all_refunds(self) -> list[dict[str, Any]]:
+        with self.store.lock:
+            done = [r for r in (refunds.settle(self.store, Ctx(), i)
+                                for i in refunds.pending_ids(self.store)) if r]
+            self.store.save()
+            return done
+
+    def reset(self) -> None:
+        """Forget all objects, events, keys, logs, faults and added endpoints."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+        self.faults.clear()
+        with self.store.lock:
+            self.store.reset()
+        self.dispatcher.reset()
+        with self._log_lock:
+            self.request_log.clear()
+
+    # -- WSGI ----------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        path = request.path
+        if path.startswith("/_sim/"):
+            from .control import handle  # local: control imports this module's types
+            response = handle(self, request)
+        elif path.rstrip("/") in ("/js/v3", "/v3.js", "/js/v3/v3.js"):
+            response = self._script()
+        elif path.startswith("/v1/"):
+            response = self._api(request)
+            response.headers.update(CORS_HEADERS)
+        else:
+            response = _json({"error": {"type": "invalid_request_error", "message":
+                                        f"Unrecognized request URL ({request.method}: "
+                                        f"{path})."}}, 404)
+        return response(environ, start_response)
+
+    def _script(self) -> Response:
+        with open(os.path.join(STATIC_DIR, "v3.js"), "rb") as fh:
+            body = fh.read()
+        return Response(body, content_type="application/javascript; charset=utf-8",
+                        headers={**CORS_HEADERS, "Cache-Control": "no-cache"})
+
+    def _api(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status=204)
+        params = p.decode(request.args.items(multi=True))
+        if request.method == "POST":
+            params.update(p.decode(request.form.items(multi=True)))
+        idem_key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        entry = {"id": new_id("req", 14), "method": request.method, "path": request.path,
+                 "params": params, "idempotency_key": idem_key, "time": time.time(),
+                 "status": None, "replayed": False, "fault": None}
+        with self._log_lock:
+            self.request_log.append(entry)
+            del self.request_log[:-10000]
+        try:
+            response = self._dispatch(request, params, idem_key, entry)
+        except errors.StripeError as exc:
+            response = _json(exc.body(), exc.status, exc.headers)
+        except Exception as exc:  # noqa: BLE001 - a simulator bug must still answer JSON
+            traceback.print_exc()
+            response = _json(errors.api_error(f"Simulator bug: {exc!r}").body(), 500)
+        entry["status"] = response.status_code
+        response.headers["Request-Id"] = entry["id"]
+        if idem_key:
+            response.headers["Idempotency-Key"] = idem_key
+        return response
+
+    def _authenticate(self, request: Request, params: dict[str, Any]) -> tuple[str, bool]:
+        """The caller's key and whether it is publishable; raises 401 otherwise."""
+        key = ""
+        auth = request.authorization
+        if auth is not None:
+            # Bearer (the SDK) or Basic with the key as user name (curl -u).
+            key = (auth.token or "") if auth.type == "bearer" else (auth.username or "")
+        publishable_param = params.pop("key", None)
+        if not key and isinstance(publishable_param, str):
+            key = publishable_param
+        if not key:
+            raise errors.auth_error(
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                "YOUR_SECRET_KEY').")
+        ok = key.startswith(("sk_test_", "pk_test_", "rk_test_")) and len(key) > 8
+        if not ok or (self.api_keys is not None and key not in self.api_keys):
+            raise errors.auth_error(f"Invalid API Key provided: {key[:8]}{'*' * 8}{key[-4:]}")
+        return key, key.startswith("pk_")
+
+    def _dispatch(self, request: Request, params: dict[str, Any], idem_key: str | None,
+                  entry: dict[str, Any]) -> Response:
+        fault = self.faults.take(request.method, request.path)
+        if fault is not None:
+            entry["fault"] = fault.kind
+            if fault.kind == "500":
+                raise errors.api_error()
+            if fault.kind == "429":
+                raise errors.rate_limit_error()
+            time.sleep(fault.delay)  # outside the lock: other requests keep flowing
+            if fault.then == "fail":
+                raise errors.api_error("The request timed out (simulated).")
+        api_key, publishable = self._authenticate(request, params)
+        try:
+            endpoint, args = URLS.bind("", "").match(request.path, method=request.method)
+        except MethodNotAllowed:
+            raise errors.invalid(f"Unrecognized request URL ({request.method}: "
+                                 f"{request.path}).", status=404) from None
+        except (NotFound, HTTPException):
+            raise errors.invalid(f"Unrecognized request URL ({request.method}: "
+                                 f"{request.path}).", status=404) from None
+        route = ROUTES[endpoint]
+        if publishable and not route.publishable:
+            raise errors.auth_error("This API call cannot be made with a publishable API key. "
+                                    "Please use a secret API key.")
+        ctx = Ctx(api_key=api_key, publishable=publishable, request_id=entry["id"],
+                  idempotency_key=idem_key,
+                  api_version=request.headers.get("Stripe-Version") or DEFAULT_API_VERSION)
+        with self.store.lock:
+            if idem_key:
+                saved = idempotency.lookup(self.store, api_key, idem_key, request.method,
+                                           request.path, params)
+                if saved is not None:
+                    entry["replayed"] = True
+                    return _json(saved["body"], saved["status"],
+                                 {"Idempotent-Replayed": "true",
+                                  "Original-Request": saved["request_id"]})
+            try:
+                obj = route.handler(self.store, ctx, params=params, **args)
+                body = obj if obj.get("object") == "list" else expanded(
+                    self.store, obj, p.as_list(params, "expand"))
+                status = 200
+            except errors.StripeError as exc:
+                if not (idem_key and exc.replayable):
+                    if request.method == "POST":
+                        self.store.save()  # a decline still changed the intent
+                    raise
+                body, status = exc.body(), exc.status
+            if idem_key:
+                idempotency.save(self.store, api_key, idem_key, request.method, request.path,
+                                 params, status, body, entry["id"])
+            if request.method == "POST":
+                self.store.save()
+            if endpoint == "re_create" and status == 200:
+                self._schedule_settle(body["id"])
+        return _json(body, status)
+
+
+def create_app(state_path: str | None = None, webhooks: Iterable[tuple[str, str]] = (),
+               api_keys: Iterable[str] | None = None, **options: Any) -> Simulator:
+    """Build the simulator WSGI app.
+
+    ``state_path`` None keeps state in memory; a path persists it as JSON and
+    reloads it on start. ``webhooks`` are ``(url, whsec_secret)`` pairs that
+    survive ``/_sim/reset``. ``api_keys`` None accepts any ``sk_test_``/
+    ``pk_test_`` key; a collection accepts only those keys. ``options``:
+    ``refund_delay`` (seconds before pending refunds settle; None = only via
+    the control API), ``webhook_retry_base``, ``webhook_max_attempts``,
+    ``webhook_timeout``.
+    """
+    return Simulator(state_path, webhooks, api_keys, **options)

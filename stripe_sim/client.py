@@ -1,0 +1,86 @@
+"""A small client for the simulator's ``/_sim/`` control API (stdlib only).
+
+Tests and the app's embedded mode use it; every method maps to one route
+documented in :mod:`stripe_sim.control`.
+"""
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from typing import Any
+
+
+class SimControl:
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
+              query: dict[str, Any] | None = None) -> Any:
+        url = f"{self.base_url}/_sim{path}"
+        if query:
+            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v})
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def health(self) -> bool:
+        return bool(self._call("GET", "/health")["ok"])
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def fail_next(self, kind: str | int, count: int = 1, path_prefix: str | None = None,
+                  method: str | None = None, delay: float | None = None,
+                  then: str = "answer") -> dict[str, Any]:
+        """Make the next ``count`` matching calls fail: kind 500, 429 or "timeout"."""
+        return self._call("POST", "/faults", {
+            "kind": str(kind), "count": count, "path_prefix": path_prefix, "method": method,
+            "delay": delay, "then": then})
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def requests(self, path_prefix: str = "", method: str | None = None
+                 ) -> list[dict[str, Any]]:
+        """Requests received, oldest first: method, path, params, idempotency_key, ..."""
+        return self._call("GET", "/requests", query={"path_prefix": path_prefix,
+                                                     "method": method})["data"]
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def add_webhook(self, url: str, secret: str | None = None,
+                    enabled_events: list[str] | None = None) -> dict[str, Any]:
+        """Register an endpoint; the answer holds its ``id`` and ``secret``."""
+        return self._call("POST", "/webhooks", {"url": url, "secret": secret,
+                                                "enabled_events": enabled_events})
+
+    def remove_webhook(self, endpoint_id: str) -> bool:
+        return bool(self._call("DELETE", f"/webhooks/{endpoint_id}")["deleted"])
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/webhooks")["data"]
+
+    def webhook_attempts(self, event_id: str | None = None,
+                         endpoint_id: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "/webhooks/attempts",
+                          query={"event_id": event_id, "endpoint_id": endpoint_id})["data"]
+
+    def wait_for_webhooks(self, timeout: float = 5.0) -> bool:
+        """True once every queued delivery succeeded or was given up on."""
+        return bool(self._call("POST", "/webhooks/wait", {"timeout": timeout})["idle"])
+
+    def settle_refunds(self, refund_id: str | None = None) -> list[dict[str, Any]]:
+        """Settle pending refunds now (one, or all); returns the refunds that changed."""
+        return self._call("POST", "/refunds/settle", {"refund_id": refund_id})["data"]
+
+    def settle_payment_intent(self, pi_id: str, outcome: str = "succeeded") -> dict[str, Any]:
+        return self._call("POST", f"/payment_intents/{pi_id}/settle", {"outcome": outcome})
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Change refund_delay, webhook_retry_base, webhook_max_attempts, webhook_timeout."""
+        return self._call("POST", "/config", settings)

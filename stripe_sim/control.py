@@ -1,0 +1,146 @@
+"""The test-control API under ``/_sim/`` (JSON in, JSON out, no auth).
+
+It exists only in the simulator and is how tests and the embedded run drive
+what real Stripe does on its own: failures, settling refunds and processing
+payments, webhook endpoints, and inspecting what the app sent.
+
+Routes:
+  GET  /_sim/health                      -> {"ok": true}
+  POST /_sim/reset                       forget everything except configured endpoints
+  GET  /_sim/requests?path_prefix=&method=   requests received; DELETE clears the log
+  POST /_sim/faults {kind, count, path_prefix, method, delay, then}; GET lists; DELETE clears
+  GET  /_sim/webhooks; POST {url, secret?, enabled_events?}; DELETE /_sim/webhooks/<id>
+  GET  /_sim/webhooks/attempts?event_id=&endpoint_id=
+  POST /_sim/webhooks/wait {timeout}     wait until every queued delivery is done
+  POST /_sim/refunds/settle {refund_id?} settle pending refunds now
+  POST /_sim/payment_intents/<id>/settle {outcome: "succeeded"|"failed"}
+  GET|POST /_sim/config {refund_delay, webhook_retry_base, webhook_max_attempts,
+                         webhook_timeout}
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from . import errors, payment_intents
+from .listing import public
+from .state import Ctx
+
+if TYPE_CHECKING:
+    from .app import Simulator
+
+
+def _ok(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, indent=2, default=str), status=status,
+                    content_type="application/json")
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not request.data:
+        return {}
+    data = json.loads(request.data)
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object")
+    return data
+
+
+def handle(sim: Simulator, request: Request) -> Response:
+    try:
+        return _route(sim, request)
+    except (ValueError, TypeError, KeyError) as exc:
+        return _ok({"error": {"message": str(exc)}}, 400)
+    except errors.StripeError as exc:
+        return _ok(exc.body(), exc.status)
+
+
+def _route(sim: Simulator, request: Request) -> Response:
+    path = request.path.rstrip("/").removeprefix("/_sim")
+    method = request.method
+    parts = path.strip("/").split("/")
+    if path == "/health":
+        return _ok({"ok": True})
+    if path == "/reset" and method == "POST":
+        sim.reset()
+        return _ok({"ok": True})
+    if path == "/requests":
+        return _requests(sim, request)
+    if path == "/faults":
+        if method == "POST":
+            b = _body(request)
+            fault = sim.faults.add(b["kind"], int(b.get("count", 1)), b.get("path_prefix"),
+                                   b.get("method"), b.get("delay"), b.get("then", "answer"))
+            return _ok({"kind": fault.kind, "remaining": fault.remaining})
+        if method == "DELETE":
+            sim.faults.clear()
+        return _ok({"data": sim.faults.list()})
+    if parts[0] == "webhooks":
+        return _webhooks(sim, request, parts[1:])
+    if path == "/refunds/settle" and method == "POST":
+        refund_id = _body(request).get("refund_id")
+        if refund_id:
+            refund = sim.settle_refund(refund_id)
+            done = [refund] if refund else []
+        else:
+            done = sim.settle_all_refunds()
+        return _ok({"data": [public(r) for r in done]})
+    if len(parts) == 3 and parts[0] == "payment_intents" and parts[2] == "settle":
+        outcome = _body(request).get("outcome", "succeeded")
+        with sim.store.lock:
+            pi = payment_intents.settle_processing(sim.store, Ctx(), parts[1],
+                                                   outcome == "succeeded")
+            sim.store.save()
+        return _ok(public(pi))
+    if path == "/config":
+        if method == "POST":
+            b = _body(request)
+            if "refund_delay" in b:
+                sim.refund_delay = None if b["refund_delay"] is None else float(
+                    b["refund_delay"])
+            d = sim.dispatcher
+            d.retry_base = float(b.get("webhook_retry_base", d.retry_base))
+            d.max_attempts = int(b.get("webhook_max_attempts", d.max_attempts))
+            d.timeout = float(b.get("webhook_timeout", d.timeout))
+        return _ok({"refund_delay": sim.refund_delay,
+                    "webhook_retry_base": sim.dispatcher.retry_base,
+                    "webhook_max_attempts": sim.dispatcher.max_attempts,
+                    "webhook_timeout": sim.dispatcher.timeout})
+    return _ok({"error": {"message": f"unknown control route {method} {request.path}"}}, 404)
+
+
+def _requests(sim: Simulator, request: Request) -> Response:
+    if request.method == "DELETE":
+        with sim._log_lock:
+            sim.request_log.clear()
+        return _ok({"data": []})
+    prefix = request.args.get("path_prefix", "")
+    method = request.args.get("method")
+    with sim._log_lock:
+        data = [dict(e) for e in sim.request_log if e["path"].startswith(prefix)
+                and (not method or e["method"] == method.upper())]
+    return _ok({"data": data})
+
+
+def _webhooks(sim: Simulator, request: Request, rest: list[str]) -> Response:
+    d = sim.dispatcher
+    if not rest:
+        if request.method == "POST":
+            b = _body(request)
+            ep = d.add(b["url"], b.get("secret"), b.get("enabled_events"))
+            return _ok(ep.public())
+        return _ok({"data": [ep.public() for ep in list(d.endpoints.values())]})
+    if rest == ["attempts"]:
+        event_id = request.args.get("event_id")
+        endpoint_id = request.args.get("endpoint_id")
+        with d._lock:
+            data = [dict(a) for a in d.attempts
+                    if (not event_id or a["event_id"] == event_id)
+                    and (not endpoint_id or a["endpoint_id"] == endpoint_id)]
+        return _ok({"data": data})
+    if rest == ["wait"] and request.method == "POST":
+        timeout = float(_body(request).get("timeout", 5.0))
+        return _ok({"idle": d.wait_idle(timeout)})
+    if len(rest) == 1 and request.method == "DELETE":
+        return _ok({"deleted": d.remove(rest[0]), "id": rest[0]})
+    return _ok({"error": {"message": "unknown webhooks route"}}, 404)

@@ -1,0 +1,307 @@
+"""PaymentIntents: create, retrieve, update, confirm, cancel, list.
+
+Status machine (automatic capture only):
+    requires_payment_method --(payment_method set)--> requires_confirmation
+    requires_payment_method/requires_confirmation --confirm--> succeeded | processing
+        | requires_payment_method (declined, with ``last_payment_error``)
+    processing --settle--> succeeded | requires_payment_method
+    any but succeeded/canceled/processing --cancel--> canceled
+Invariants: ``amount_received`` equals ``amount`` exactly when succeeded;
+``latest_charge`` names the last charge attempted (as on Stripe, a declined
+one too); succeeded, processing and canceled intents cannot be updated.
+"""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from . import cards, charges, errors
+from . import params as p
+from .listing import expanded, paginate, public
+from .state import Ctx, Store, new_id
+
+# Stripe's minimum charge amounts, in minor units (others default to 50).
+MINIMUMS = {"usd": 50, "eur": 50, "gbp": 30, "jpy": 50, "chf": 50, "aud": 50, "cad": 50,
+            "nzd": 50, "sek": 300, "nok": 300, "dkk": 250, "mxn": 1000, "hkd": 400,
+            "sgd": 50, "inr": 50, "pln": 200, "czk": 1500, "huf": 17500, "brl": 50}
+ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "pyg", "ugx", "xof", "xaf", "isk", "bif"}
+CREATE_PARAMS = ("amount", "currency", "metadata", "receipt_email", "description",
+                 "automatic_payment_methods", "payment_method_types", "payment_method",
+                 "confirm", "return_url", "capture_method", "statement_descriptor",
+                 "statement_descriptor_suffix", "expand", "customer", "setup_future_usage",
+                 "payment_method_options")
+UPDATE_PARAMS = ("amount", "currency", "metadata", "receipt_email", "description",
+                 "payment_method", "payment_method_types", "statement_descriptor",
+                 "statement_descriptor_suffix", "expand")
+CONFIRM_PARAMS = ("payment_method", "payment_method_data", "return_url", "receipt_email",
+                  "expand", "client_secret", "use_stripe_sdk", "mandate_data",
+                  "payment_method_options", "setup_future_usage")
+CANCEL_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+FINAL = ("succeeded", "processing", "canceled")
+
+
+def _find(store: Store, id_: str) -> dict[str, Any]:
+    pi = store.get("payment_intent", id_)
+    if pi is None:
+        raise errors.resource_missing("payment_intent", id_)
+    return pi
+
+
+def _amount(params: dict[str, Any], currency: str, required: bool) -> int | None:
+    amount = p.as_int(params, "amount", required=required, minimum=1)
+    minimum = MINIMUMS.get(currency, 50)
+    if amount is not None and amount < minimum:
+        shown = (f"{minimum} {currency}" if currency in ZERO_DECIMAL
+                 else f"{minimum / 100:.2f} {currency}")
+        raise errors.invalid(f"Amount must be at least {shown}", code="amount_too_small",
+                             param="amount")
+    return amount
+
+
+def _currency(params: dict[str, Any], required: bool) -> str | None:
+    raw = p.as_str(params, "currency", required=required)
+    if raw is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{3}", raw):
+        raise errors.invalid(f"Invalid currency: {raw.lower()}.", param="currency")
+    return raw.lower()
+
+
+def _unexpected(pi: dict[str, Any], action: str) -> errors.StripeError:
+    return errors.state_error(
+        f"You cannot {action} this PaymentIntent because it has a status of {pi['status']}.",
+        code="payment_intent_unexpected_state", extra={"payment_intent": public(pi)})
+
+
+def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    p.check_known(params, CREATE_PARAMS)
+    currency = _currency(params, required=True) or "usd"
+    amount = _amount(params, currency, required=True)
+    if p.as_str(params, "capture_method") not in (None, "automatic", "automatic_async"):
+        raise errors.invalid("The simulator supports automatic capture only.",
+                             param="capture_method")
+    apm = params.get("automatic_payment_methods")
+    types = p.as_list(params, "payment_method_types")
+    if apm is not None and types:
+        raise errors.invalid("You may only specify one of these parameters: "
+                             "automatic_payment_methods, payment_method_types.",
+                             param="automatic_payment_methods")
+    if apm is not None:
+        if not isinstance(apm, dict):
+            raise errors.invalid("Invalid hash", param="automatic_payment_methods")
+        p.check_known(apm, ("enabled", "allow_redirects"), "automatic_payment_methods")
+        apm_obj: dict[str, Any] | None = {"enabled": p.as_bool(apm, "enabled") is not False}
+        if apm.get("allow_redirects"):
+            apm_obj["allow_redirects"] = apm["allow_redirects"]  # type: ignore[index]
+    else:
+        apm_obj = None if types else {"enabled": True}
+    created = int(time.time())
+    pi_id = new_id("pi")
+    pi = {
+        "id": pi_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": 0,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": apm_obj,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic_async",
+        "client_secret": f"{pi_id}_secret_{new_id('x', 25)[2:]}",
+        "confirmation_method": "automatic",
+        "created": created,
+        "currency": currency,
+        "customer": p.as_str(params, "customer"),
+        "description": p.as_str(params, "description"),
+        "last_payment_error": None,
+        "latest_charge": None,
+        "livemode": False,
+        "metadata": p.merge_metadata({}, params.get("metadata")),
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": None,
+        "payment_method_options": {"card": {"installments": None, "mandate_options": None,
+                                            "network": None,
+                                            "request_three_d_secure": "automatic"}},
+        "payment_method_types": [str(t) for t in types] if types else ["card"],
+        "processing": None,
+        "receipt_email": p.as_str(params, "receipt_email"),
+        "review": None,
+        "setup_future_usage": p.as_str(params, "setup_future_usage"),
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": p.as_str(params, "statement_descriptor"),
+        "statement_descriptor_suffix": p.as_str(params, "statement_descriptor_suffix"),
+        "status": "requires_payment_method",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+    pm_ref = p.as_str(params, "payment_method")
+    confirm_now = p.as_bool(params, "confirm")
+    if pm_ref:
+        pi["payment_method"] = charges.resolve_payment_method(store, pm_ref)["id"]
+        pi["status"] = "requires_confirmation"
+    store.put("payment_intent", pi)
+    store.emit(ctx, "payment_intent.created", public(pi))
+    if confirm_now:
+        extra = {"return_url": params["return_url"]} if "return_url" in params else {}
+        return confirm(store, ctx, pi_id, extra)
+    return pi
+
+
+def retrieve(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
+    p.check_known(params, ("expand", "client_secret"))
+    pi = _find(store, id_)
+    if ctx.publishable and params.get("client_secret") != pi["client_secret"]:
+        raise errors.invalid("The client_secret provided does not match the client_secret "
+                             "associated with the PaymentIntent.", param="client_secret")
+    return pi
+
+
+def update(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
+    p.check_known(params, UPDATE_PARAMS)
+    pi = _find(store, id_)
+    if pi["status"] in FINAL:
+        raise _unexpected(pi, "update")
+    currency = _currency(params, required=False) or pi["currency"]
+    amount = _amount(params, currency, required=False)
+    if amount is not None:
+        pi["amount"] = amount
+    pi["currency"] = currency
+    pi["metadata"] = p.merge_metadata(pi["metadata"], params.get("metadata"))
+    for field in ("description", "receipt_email", "statement_descriptor",
+                  "statement_descriptor_suffix"):
+        if field in params:
+            pi[field] = p.as_str(params, field)
+    types = p.as_list(params, "payment_method_types")
+    if types:
+        pi["payment_method_types"] = [str(t) for t in types]
+    if p.as_str(params, "payment_method"):
+        pm = charges.resolve_payment_method(store, params["payment_method"])
+        pi["payment_method"] = pm["id"]
+        pi["status"] = "requires_confirmation"
+    return pi
+
+
+def confirm(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Confirm with a test card; a decline raises a 402 card_error after saving state."""
+    p.check_known(params, CONFIRM_PARAMS)
+    pi = _find(store, id_)
+    if ctx.publishable and params.get("client_secret") != pi["client_secret"]:
+        raise errors.invalid("The client_secret provided does not match the client_secret "
+                             "associated with the PaymentIntent.", param="client_secret")
+    if pi["status"] not in ("requires_payment_method", "requires_confirmation",
+                            "requires_action"):
+        raise _unexpected(pi, "confirm")
+    if "payment_method_data" in params:
+        pm = charges.payment_method_from_data(store, params["payment_method_data"])
+    elif p.as_str(params, "payment_method"):
+        pm = charges.resolve_payment_method(store, params["payment_method"])
+    elif pi["payment_method"]:
+        pm = charges.resolve_payment_method(store, pi["payment_method"])
+    else:
+        raise errors.invalid(
+            "You cannot confirm this PaymentIntent because it's missing a payment method. "
+            "To confirm the PaymentIntent, pass a payment_method.",
+            code="payment_intent_unexpected_state", param="payment_method")
+    if "receipt_email" in params:
+        pi["receipt_email"] = p.as_str(params, "receipt_email")
+    outcome = cards.outcome_for(pm["_number"])
+    pi["last_payment_error"] = None
+    if outcome.kind == "decline":
+        _decline(store, ctx, pi, pm, outcome)
+    if outcome.kind == "processing":
+        charge = charges.create_charge(store, pi, pm, "pending")
+        pi.update(status="processing", payment_method=pm["id"], latest_charge=charge["id"])
+        store.emit(ctx, "payment_intent.processing", public(pi))
+        return pi
+    charge = charges.create_charge(store, pi, pm, "succeeded")
+    _succeed(store, ctx, pi, pm, charge)
+    return pi
+
+
+def _succeed(store: Store, ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any],
+             charge: dict[str, Any]) -> None:
+    pi.update(status="succeeded", payment_method=pm["id"], latest_charge=charge["id"],
+              amount_received=pi["amount"], last_payment_error=None)
+    store.emit(ctx, "charge.succeeded", public(charge))
+    store.emit(ctx, "payment_intent.succeeded", public(pi))
+
+
+def _decline(store: Store, ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any],
+             outcome: cards.Outcome) -> None:
+    charge = charges.create_charge(store, pi, pm, "failed", outcome)
+    error = {
+        "type": "card_error",
+        "code": outcome.code,
+        "decline_code": outcome.decline_code,
+        "message": outcome.message,
+        "charge": charge["id"],
+        "doc_url": f"{errors.DOC_BASE}#{(outcome.code or '').replace('_', '-')}",
+        "payment_method": public(pm),
+    }
+    # Stripe detaches the failed method so the customer must supply another.
+    pi.update(status="requires_payment_method", payment_method=None,
+              latest_charge=charge["id"], last_payment_error=error)
+    store.emit(ctx, "charge.failed", public(charge))
+    store.emit(ctx, "payment_intent.payment_failed", public(pi))
+    raise errors.card_error(outcome.message or "Your card was declined.",
+                            code=outcome.code or "card_declined",
+                            decline_code=outcome.decline_code,
+                            extra={"charge": charge["id"], "payment_intent": public(pi),
+                                   "payment_method": public(pm)})
+
+
+def settle_processing(store: Store, ctx: Ctx, id_: str, succeed: bool = True
+                      ) -> dict[str, Any]:
+    """Finish a ``processing`` intent (simulator control, like a bank's answer)."""
+    pi = _find(store, id_)
+    if pi["status"] != "processing":
+        raise _unexpected(pi, "settle")
+    charge = store.get("charge", pi["latest_charge"])
+    pm = store.get("payment_method", pi["payment_method"])
+    assert charge is not None and pm is not None
+    if succeed:
+        charge.update(status="succeeded", paid=True, captured=True,
+                      amount_captured=charge["amount"], balance_transaction=new_id("txn"))
+        _succeed(store, ctx, pi, pm, charge)
+        return pi
+    failure = cards.Outcome("visa", "decline", "card_declined", "generic_decline",
+                            "Your card was declined.")
+    charge.update(status="failed", failure_code=failure.code,
+                  failure_message=failure.message)
+    pi.update(status="requires_payment_method", payment_method=None, last_payment_error={
+        "type": "card_error", "code": failure.code, "decline_code": failure.decline_code,
+        "message": failure.message, "charge": charge["id"], "payment_method": public(pm)})
+    store.emit(ctx, "charge.failed", public(charge))
+    store.emit(ctx, "payment_intent.payment_failed", public(pi))
+    return pi
+
+
+def cancel(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
+    p.check_known(params, ("cancellation_reason", "expand"))
+    pi = _find(store, id_)
+    reason = p.as_str(params, "cancellation_reason", choices=CANCEL_REASONS)
+    if pi["status"] in FINAL:
+        raise _unexpected(pi, "cancel")
+    pi.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason)
+    store.emit(ctx, "payment_intent.canceled", public(pi))
+    return pi
+
+
+def list_(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    p.check_known(params, ("customer", "created") + tuple(
+        k for k in ("limit", "starting_after", "ending_before", "expand")))
+    items = store.all("payment_intent")
+    customer = p.as_str(params, "customer")
+    if customer:
+        items = [pi for pi in items if pi.get("customer") == customer]
+    return paginate(items, params, "/v1/payment_intents", store)
+
+
+def render(store: Store, obj: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    return expanded(store, obj, p.as_list(params, "expand"))

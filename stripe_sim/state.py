@@ -1,0 +1,130 @@
+"""The simulator's state: Stripe objects, events and idempotency records.
+
+Invariants:
+- Every read or write of the state happens while holding ``Store.lock`` (an
+  RLock); the API handlers run entirely under it, so requests are serialised and
+  a double click can never create two objects from one idempotency key.
+- Objects of a kind keep insertion order (dicts preserve it, JSON too), which
+  gives lists their newest-first order without relying on clock resolution.
+- With a ``path``, the state is written atomically (temp file + rename) after
+  every mutation and reloaded on start, so a restart loses nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("payment_intent", "charge", "refund", "payment_method", "event")
+_ALPHABET = string.ascii_letters + string.digits
+DEFAULT_API_VERSION = "2026-10-28.endive"
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    """A Stripe-looking id such as ``pi_3Qx...`` (random, URL-safe)."""
+    return f"{prefix}_{''.join(secrets.choice(_ALPHABET) for _ in range(length))}"
+
+
+@dataclass
+class Ctx:
+    """Who made the request that causes a change (copied into events)."""
+
+    api_key: str = ""
+    publishable: bool = False
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    api_version: str = DEFAULT_API_VERSION
+
+
+@dataclass
+class Store:
+    """All mutable Stripe state plus the hooks that react to new events."""
+
+    path: str | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    objects: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {k: {} for k in KINDS})
+    idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    event_listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.path and os.path.exists(self.path):
+            self.load()
+
+    # -- objects -----------------------------------------------------------
+    def get(self, kind: str, id_: str) -> dict[str, Any] | None:
+        return self.objects[kind].get(id_)
+
+    def put(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        self.objects[kind][obj["id"]] = obj
+        return obj
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        """Objects of a kind, newest first (Stripe's list order)."""
+        return list(reversed(self.objects[kind].values()))
+
+    # -- persistence -------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return {"version": 1, "objects": self.objects, "idempotency": self.idempotency}
+
+    def save(self) -> None:
+        if not self.path:
+            return
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".stripe_sim.", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.snapshot(), fh)
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def load(self) -> None:
+        assert self.path
+        with open(self.path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        objects = data.get("objects", {})
+        self.objects = {k: dict(objects.get(k, {})) for k in KINDS}
+        self.idempotency = dict(data.get("idempotency", {}))
+
+    def reset(self) -> None:
+        self.objects = {k: {} for k in KINDS}
+        self.idempotency = {}
+        self.save()
+
+    # -- events ------------------------------------------------------------
+    def emit(self, ctx: Ctx, type_: str, obj: dict[str, Any],
+             previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Record an Event holding a snapshot of ``obj`` and notify listeners.
+
+        The snapshot is a deep copy so later changes to the object do not
+        rewrite history, as with Stripe's events.
+        """
+        data: dict[str, Any] = {"object": json.loads(json.dumps(obj))}
+        if previous:
+            data["previous_attributes"] = previous
+        event = {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": ctx.api_version,
+            "created": int(time.time()),
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": 0,
+            "request": {"id": ctx.request_id, "idempotency_key": ctx.idempotency_key},
+            "type": type_,
+        }
+        self.put("event", event)
+        for listener in self.event_listeners:
+            listener(event)
+        return event
