@@ -41,7 +41,8 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 0, quiet: bool = True
                          request_handler=_QuietHandler if quiet else None)
     # Let in-flight worker threads die with the process instead of blocking exit.
     server.daemon_threads = True  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{server.server_port}",
-                              daemon=True)
+    # A short poll interval makes stop() quick (tests start many small servers).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"wsgi-{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(server, thread)
