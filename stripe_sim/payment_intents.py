@@ -18,7 +18,7 @@ from typing import Any
 
 from . import cards, charges, errors
 from . import params as p
-from .listing import expanded, paginate, public
+from .listing import LIST_PARAMS, expanded, paginate, public
 from .state import Ctx, Store, new_id
 
 # Stripe's minimum charge amounts, in minor units (others default to 50).
@@ -294,8 +294,7 @@ def cancel(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str
 
 
 def list_(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
-    p.check_known(params, ("customer", "created") + tuple(
-        k for k in ("limit", "starting_after", "ending_before", "expand")))
+    p.check_known(params, ("customer", "created") + LIST_PARAMS)
     items = store.all("payment_intent")
     customer = p.as_str(params, "customer")
     if customer:
