@@ -60,9 +60,19 @@ def test_smtp_down_then_back_delivers_once(app, db_session, tenant_a, smtp_serve
     assert len(inbox.to("couple@example.com")) == 1
 
 
+def lose_the_queue():
+    """Redis FLUSHDB on the PostgreSQL + Redis run; the SQLite queue's rows emptied otherwise."""
+    from tests.fixtures.environment import ENV
+
+    if ENV.redis_url:
+        ENV.flush_redis()
+    else:
+        huey.flush()
+
+
 def test_lost_queue_is_recovered_by_the_sweeper(app, db_session, tenant_a, inbox):
     email_id = queue_one(app, tenant_a.tenant_id)  # enqueued, but no consumer is running
-    huey.flush()  # the queue is lost (Redis FLUSHDB / a deleted SQLite queue file)
+    lose_the_queue()
     assert huey.pending_count() == 0
     sweep_outbox()  # what the periodic task does each minute
     sweep_outbox()  # two sweeps racing: the row is claimed once
