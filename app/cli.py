@@ -18,6 +18,15 @@ DEMO_TENANTS = (
     ("lumiere", "Lumière Photography", "America/New_York", "USD", "owner@lumiere.example"),
     ("sakura", "Sakura Events", "Asia/Tokyo", "JPY", "owner@sakura.example"),
 )
+DEMO_CATALOG = {
+    # slug: ([(package, description, price)], [(add-on, price, package index or None)])
+    "lumiere": ([("Full day", "Getting ready to first dance, 10 hours, online gallery.", "3200.00"),
+                 ("Ceremony", "Ceremony and portraits, 3 hours.", "1450.00")],
+                [("Printed album", "450.00", None), ("Second photographer", "600.00", 0)]),
+    "sakura": ([("Garden ceremony", "Venue styling and coordination for up to 60 guests.", "480000"),
+                ("Intimate dinner", "Private dining room for up to 20 guests.", "220000")],
+               [("Flower arch", "35000", None), ("Kimono dressing", "60000", 0)]),
+}
 
 
 def register(app: Flask) -> None:
@@ -35,11 +44,29 @@ def seed_demo() -> None:
             accounts.signup(db.session, business_name=name, slug=slug, timezone=tz,
                             currency=currency, email_addr=owner, password=DEMO_PASSWORD,
                             owner_name="Demo Owner")
+        seed_demo_catalog(slug)
     base = current_app.config["BASE_URL"]
     click.echo("\nDemo logins (password for both: %s):" % DEMO_PASSWORD)
     for slug, name, *_, owner in DEMO_TENANTS:
         click.echo(f"  {name:<22} {owner:<26} public page {base}/t/{slug}/")
     click.echo(f"Log in at {base}/auth/login ; emails appear at {base}/dev/mailbox\n")
+
+
+def seed_demo_catalog(slug: str) -> None:
+    """Give a demo tenant packages and add-ons once, so its public page is bookable."""
+    from app.services import catalog, tenants
+    from app.services.accounts import team
+
+    tenant = tenants.get_by_slug(db.session, slug)
+    if catalog.packages(db.session, tenant.id):
+        return
+    owner_id = team(db.session, tenant.id)[0].id
+    packages, add_ons = DEMO_CATALOG[slug]
+    created = [catalog.save_package(db.session, tenant.id, owner_id, title=title, description=text,
+                                    price_text=price) for title, text, price in packages]
+    for title, price, index in add_ons:
+        catalog.save_add_on(db.session, tenant.id, owner_id, title=title, description="", price_text=price,
+                            package_id=None if index is None else created[index].id)
 
 
 @click.command("run-embedded")

@@ -26,6 +26,18 @@ class WebLinks:
     def forgot_password(self) -> str:
         return self.url("auth.forgot_password")
 
+    def booking_manage(self, slug: str, token: str) -> str:
+        return self.url("portal.manage", slug=slug, token=token)
+
+    def booking_reschedule(self, slug: str, token: str) -> str:
+        return self.url("portal.reschedule", slug=slug, token=token)
+
+    def booking_cancel(self, slug: str, token: str) -> str:
+        return self.url("portal.cancel", slug=slug, token=token)
+
+    def booking_fresh_link(self, slug: str) -> str:
+        return self.url("portal.fresh_link", slug=slug)
+
 
 def current_links() -> WebLinks:
     from flask import current_app

@@ -17,7 +17,7 @@ from app.adapters.smtp import transport_for
 from app.extensions import db
 from app.links import WebLinks
 from app.queue import bound_app, huey
-from app.services import accounts, clock, email, jobs, tokens
+from app.services import accounts, booking_links, bookings, clock, email, jobs, tokens
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,19 @@ def sweep_outbox() -> int:
     for email_id in due:
         send_email(email_id)
     return len(due)
+
+
+@huey.task()
+def send_booking_links(tenant_id: int, email_addr: str) -> int:
+    # Off the request, like password reset: the reply cannot reveal whether the address booked.
+    with app_session() as (app, session):
+        return booking_links.send_fresh_links(session, tenant_id, email_addr, WebLinks(app))
+
+
+@huey.periodic_task(crontab(minute="*"))
+def release_expired_holds() -> int:
+    with app_session() as (_, session):
+        return bookings.release_expired_holds(session)
 
 
 @huey.periodic_task(crontab(minute="17", hour="3"))

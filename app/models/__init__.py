@@ -1,9 +1,14 @@
 """Every model, imported so Alembic and the app see one metadata."""
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, BookingAddOn, DateSlot
+from app.models.catalog import AddOn, Package
 from app.models.email import EmailAttachment, OutboundEmail
 from app.models.tenant import Tenant
 from app.models.token import ActionToken
 from app.models.user import User
 
-__all__ = ["ActionToken", "AuditEvent", "Base", "EmailAttachment", "OutboundEmail", "Tenant", "User"]
+__all__ = [
+    "ActionToken", "AddOn", "AuditEvent", "AvailabilitySettings", "Base", "BlackoutDate", "Booking",
+    "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
+]

@@ -41,6 +41,16 @@ class Conflict(DomainError):
     default_message = "That conflicts with the current state; reload and try again."
 
 
+class DateTaken(Conflict):
+    """The date filled up (possibly a moment ago, by another couple); `free_dates` are nearby."""
+
+    default_message = "That date has just been booked."
+
+    def __init__(self, message: str | None = None, free_dates: list | None = None) -> None:
+        super().__init__(message, free_dates=free_dates or [])
+        self.free_dates = free_dates or []
+
+
 class InvalidTransition(Conflict):
     """A state change the state machine does not allow."""
 

@@ -1,0 +1,142 @@
+"""Dashboard: bookings list, detail with timeline, manual create and edit, status, calendar."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.blueprints.dashboard.booking_forms import EditBookingForm, ManualBookingForm, StatusForm
+from app.blueprints.dashboard.routes import bp
+from app.blueprints.forms_common import apply_errors
+from app.extensions import db, htmx
+from app.links import current_links
+from app.models.booking import BOOKING_STATUSES
+from app.services import availability, booking_emails, booking_queries, bookings, catalog, tenants
+from app.services.errors import DateTaken, InvalidTransition, ValidationFailed
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _filters() -> booking_queries.BookingFilter:
+    args = request.args
+    try:
+        page = int(args.get("page", "1"))
+    except ValueError:
+        page = 1
+    return booking_queries.BookingFilter(
+        status=args.get("status", ""), q=args.get("q", "")[:100], date_from=_date_arg("from"),
+        date_to=_date_arg("to"), sort=args.get("sort", "event_date"), descending=args.get("dir") == "desc",
+        page=page)
+
+
+@bp.get("/bookings")
+def bookings_list():
+    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    filters = _filters()
+    result = booking_queries.list_bookings(db.session, current_user.tenant_id, filters)
+    context = {"tenant": tenant, "result": result, "filters": filters, "statuses": BOOKING_STATUSES,
+               "labels": bookings.LABELS, "sorts": booking_queries.SORTS}
+    if htmx and htmx.target == "booking-results":
+        return render_template("dashboard/bookings/_results.html", **context)
+    return render_template("dashboard/bookings/list.html", **context)
+
+
+def _offer(form: ManualBookingForm, tenant) -> None:
+    form.offer(catalog.packages(db.session, tenant.id, active_only=True),
+               catalog.add_ons(db.session, tenant.id, active_only=True), tenant.locale)
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+def booking_new():
+    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    form = ManualBookingForm()
+    _offer(form, tenant)
+    taken = None
+    if form.validate_on_submit():
+        try:
+            booking = bookings.create_booking(
+                db.session, tenant.id, form.request(), current_links(), actor="user",
+                actor_user_id=current_user.id, initial_status=form.initial_status.data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except DateTaken as exc:
+            taken = exc
+        else:
+            flash(f"Booking #{booking.id} created; the couple has been emailed.", "success")
+            return redirect(url_for("dashboard.booking_detail", booking_id=booking.id))
+    status = 409 if taken else (400 if form.errors else 200)
+    return render_template("dashboard/bookings/new.html", tenant=tenant, form=form, taken=taken), status
+
+
+@bp.get("/bookings/<int:booking_id>")
+def booking_detail(booking_id: int):
+    booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
+    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    return render_template(
+        "dashboard/bookings/detail.html", tenant=tenant, booking=booking,
+        shown=booking_emails.describe(booking, tenant), labels=bookings.LABELS,
+        transitions=bookings.allowed_transitions(booking), status_form=StatusForm(),
+        events=bookings.timeline(db.session, current_user.tenant_id, booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
+def booking_edit(booking_id: int):
+    booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
+    form = EditBookingForm(obj=booking)
+    taken = None
+    if form.validate_on_submit():
+        try:
+            bookings.edit_booking(db.session, current_user.tenant_id, booking_id, form.details(),
+                                  current_links(), actor_user_id=current_user.id)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except DateTaken as exc:
+            taken = exc
+        else:
+            flash("Booking saved.", "success")
+            return redirect(url_for("dashboard.booking_detail", booking_id=booking_id))
+        booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
+    status = 409 if taken else (400 if form.errors else 200)
+    return render_template("dashboard/bookings/edit.html", booking=booking, form=form, taken=taken), status
+
+
+@bp.post("/bookings/<int:booking_id>/status")
+def booking_status(booking_id: int):
+    bookings.get_booking(db.session, current_user.tenant_id, booking_id)  # 404 before anything else
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash("Choose a status.", "error")
+    else:
+        try:
+            booking = bookings.change_status(db.session, current_user.tenant_id, booking_id, form.to.data,
+                                             current_links(), actor_user_id=current_user.id)
+        except InvalidTransition as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Booking #{booking.id} is now {bookings.LABELS[booking.status]}.", "success")
+    return redirect(url_for("dashboard.booking_detail", booking_id=booking_id))
+
+
+@bp.get("/calendar")
+def calendar_month():
+    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    try:
+        year, month = (int(x) for x in request.args.get("month", "").split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        today = availability.local_today(db.session, tenant.id)
+        first = date(today.year, today.month, 1)
+    prev_first = date(first.year - 1, 12, 1) if first.month == 1 else date(first.year, first.month - 1, 1)
+    next_first = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+    context = {"tenant": tenant, "first": first, "prev": prev_first, "next": next_first,
+               "weeks": booking_queries.month_grid(first.year, first.month),
+               "events": booking_queries.month_events(db.session, tenant.id, first.year, first.month)}
+    if htmx:
+        return render_template("dashboard/calendar/_month.html", **context)
+    return render_template("dashboard/calendar/month.html", **context)

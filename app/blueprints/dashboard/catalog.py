@@ -1,0 +1,167 @@
+"""Dashboard: packages and add-ons, created, edited and deactivated inline with htmx."""
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user
+
+from app.blueprints.dashboard.booking_forms import AddOnForm, PackageForm, ToggleForm
+from app.blueprints.dashboard.routes import bp
+from app.blueprints.forms_common import apply_errors
+from app.extensions import db, htmx
+from app.services import catalog, tenants
+from app.services.errors import ValidationFailed
+from app.services.money import exponent
+
+
+def _price_text(amount_minor: int, currency: str) -> str:
+    places = exponent(currency)
+    return f"{amount_minor / 10 ** places:.{places}f}" if places else str(amount_minor)
+
+
+def _context(**extra) -> dict:
+    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    packages = catalog.packages(db.session, tenant.id)
+    return {"tenant": tenant, "packages": packages, "titles": {p.id: p.title for p in packages},
+            "add_ons": catalog.add_ons(db.session, tenant.id), "toggle": ToggleForm(), **extra}
+
+
+def _add_on_form(packages, **kwargs) -> AddOnForm:
+    form = AddOnForm(**kwargs)
+    form.package_id.choices = [("", "Any package")] + [(str(p.id), p.title) for p in packages]
+    return form
+
+
+def _package_id(form: AddOnForm) -> int | None | str:
+    raw = form.package_id.data or ""
+    return int(raw) if raw.isdigit() else (None if raw == "" else raw)
+
+
+@bp.get("/catalog")
+def catalog_page():
+    context = _context()
+    return render_template("dashboard/catalog/index.html", package_form=PackageForm(),
+                           add_on_form=_add_on_form(context["packages"]), **context)
+
+
+@bp.post("/catalog/packages")
+def package_create():
+    form = PackageForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            catalog.save_package(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+                                 description=form.description.data or "", price_text=form.price.data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            form = PackageForm(formdata=None)
+    if form.errors:
+        status = 400
+    if not htmx:
+        return redirect(url_for("dashboard.catalog_page")) if status == 200 else (
+            render_template("dashboard/catalog/index.html", package_form=form,
+                            add_on_form=_add_on_form(catalog.packages(db.session, current_user.tenant_id)),
+                            **_context()), status)
+    return render_template("dashboard/catalog/_packages.html", package_form=form, **_context()), status
+
+
+@bp.route("/catalog/packages/<int:package_id>", methods=["GET"])
+def package_row(package_id: int):
+    package = catalog.get_package(db.session, current_user.tenant_id, package_id)
+    return render_template("dashboard/catalog/_package_row.html", p=package, **_context())
+
+
+@bp.route("/catalog/packages/<int:package_id>/edit", methods=["GET", "POST"])
+def package_edit(package_id: int):
+    package = catalog.get_package(db.session, current_user.tenant_id, package_id)
+    form = PackageForm(data={"title": package.title, "description": package.description,
+                             "price": _price_text(package.price_minor, package.currency)})
+    if form.validate_on_submit():
+        try:
+            catalog.save_package(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+                                 description=form.description.data or "", price_text=form.price.data,
+                                 package_id=package_id)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            if not htmx:
+                return redirect(url_for("dashboard.catalog_page"))
+            return render_template("dashboard/catalog/_package_row.html", p=package, **_context())
+    return render_template("dashboard/catalog/_package_edit.html", p=package, form=form, **_context()), (
+        400 if form.errors else 200)
+
+
+@bp.post("/catalog/packages/<int:package_id>/active")
+def package_active(package_id: int):
+    catalog.get_package(db.session, current_user.tenant_id, package_id)
+    form = ToggleForm()
+    if form.validate_on_submit():
+        catalog.set_package_active(db.session, current_user.tenant_id, current_user.id, package_id,
+                                   form.active.data == "1")
+    package = catalog.get_package(db.session, current_user.tenant_id, package_id)
+    if not htmx:
+        return redirect(url_for("dashboard.catalog_page"))
+    return render_template("dashboard/catalog/_package_row.html", p=package, **_context())
+
+
+@bp.post("/catalog/add-ons")
+def add_on_create():
+    packages = catalog.packages(db.session, current_user.tenant_id)
+    form = _add_on_form(packages)
+    if form.validate_on_submit():
+        try:
+            catalog.save_add_on(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+                                description=form.description.data or "", price_text=form.price.data,
+                                package_id=_package_id(form))
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            form = _add_on_form(packages, formdata=None)
+    status = 400 if form.errors else 200
+    if not htmx:
+        return redirect(url_for("dashboard.catalog_page")) if status == 200 else (
+            render_template("dashboard/catalog/index.html", package_form=PackageForm(formdata=None),
+                            add_on_form=form, **_context()), status)
+    return render_template("dashboard/catalog/_add_ons.html", add_on_form=form, **_context()), status
+
+
+@bp.get("/catalog/add-ons/<int:add_on_id>")
+def add_on_row(add_on_id: int):
+    add_on = catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
+    return render_template("dashboard/catalog/_add_on_row.html", a=add_on, **_context())
+
+
+@bp.route("/catalog/add-ons/<int:add_on_id>/edit", methods=["GET", "POST"])
+def add_on_edit(add_on_id: int):
+    add_on = catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
+    packages = catalog.packages(db.session, current_user.tenant_id)
+    form = _add_on_form(packages, data={
+        "title": add_on.title, "description": add_on.description,
+        "price": _price_text(add_on.price_minor, add_on.currency),
+        "package_id": str(add_on.package_id or "")})
+    if form.validate_on_submit():
+        try:
+            catalog.save_add_on(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+                                description=form.description.data or "", price_text=form.price.data,
+                                package_id=_package_id(form), add_on_id=add_on_id)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            if not htmx:
+                return redirect(url_for("dashboard.catalog_page"))
+            return render_template("dashboard/catalog/_add_on_row.html", a=add_on, **_context())
+    return render_template("dashboard/catalog/_add_on_edit.html", a=add_on, form=form, **_context()), (
+        400 if form.errors else 200)
+
+
+@bp.post("/catalog/add-ons/<int:add_on_id>/active")
+def add_on_active(add_on_id: int):
+    catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
+    form = ToggleForm()
+    if form.validate_on_submit():
+        catalog.set_add_on_active(db.session, current_user.tenant_id, current_user.id, add_on_id,
+                                  form.active.data == "1")
+    add_on = catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
+    if not htmx:
+        return redirect(url_for("dashboard.catalog_page"))
+    return render_template("dashboard/catalog/_add_on_row.html", a=add_on, **_context())

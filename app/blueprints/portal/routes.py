@@ -1,0 +1,156 @@
+"""The couple's portal: everything reached from the links in their emails, phone first.
+
+GETs only look (mail scanners prefetch links); the POST that acts consumes its link.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from flask import Blueprint, g, render_template, request
+
+from app.blueprints.forms_common import apply_errors
+from app.blueprints.portal.forms import CancelForm, FreshLinkForm, RescheduleForm
+from app.blueprints.tenant_scope import scope_to_tenant
+from app.extensions import db, htmx, limiter
+from app.links import current_links
+from app.security import no_referrer
+from app.services import availability, booking_emails, booking_links, bookings
+from app.services.errors import DateTaken, InvalidLink, InvalidTransition, ValidationFailed
+from app.tasks import send_booking_links
+
+bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
+scope_to_tenant(bp)
+
+
+def fresh_link_error() -> InvalidLink:
+    return InvalidLink(fresh_link_endpoint="portal.fresh_link", fresh_link_values={"slug": g.tenant.slug})
+
+
+def _booking(token: str, action: str):
+    try:
+        return booking_links.booking_for_link(db.session, g.tenant.id, token, action)
+    except InvalidLink:
+        raise fresh_link_error() from None
+
+
+def _summary(booking):
+    return booking_emails.describe(booking, g.tenant)
+
+
+@bp.get("/b/<token>")
+@no_referrer
+def manage(token: str):
+    booking = _booking(token, "manage")
+    return render_template("portal/manage.html", tenant=g.tenant, booking=booking, token=token,
+                           shown=_summary(booking), changeable=booking.status in bookings.CHANGEABLE,
+                           labels=bookings.LABELS)
+
+
+def _picker_month(booking, month_arg: str | None) -> tuple[int, int]:
+    first, last = availability.window(db.session, g.tenant.id)
+    try:
+        year, month = (int(x) for x in (month_arg or "").split("-"))
+        date(year, month, 1)
+    except ValueError:
+        anchor = booking.event_date if first <= booking.event_date <= last else first
+        year, month = anchor.year, anchor.month
+    low, high = (first.year, first.month), (last.year, last.month)
+    return min(max((year, month), low), high)
+
+
+def _picker(booking, token: str, month_arg: str | None, selected: date | None = None) -> dict:
+    year, month = _picker_month(booking, month_arg)
+    first, last = availability.window(db.session, g.tenant.id)
+    free = [d for d, ok in availability.month_days(db.session, g.tenant.id, year, month) if ok]
+    prev_month = (year - 1, 12) if month == 1 else (year, month - 1)
+    next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return {
+        "token": token, "free": free, "month_start": date(year, month, 1), "selected": selected,
+        "prev": f"{prev_month[0]:04d}-{prev_month[1]:02d}" if prev_month >= (first.year, first.month) else None,
+        "next": f"{next_month[0]:04d}-{next_month[1]:02d}" if next_month <= (last.year, last.month) else None,
+    }
+
+
+@bp.route("/b/<token>/reschedule", methods=["GET", "POST"])
+@no_referrer
+@limiter.limit("30 per hour", methods=["POST"])
+def reschedule(token: str):
+    booking = _booking(token, "reschedule")
+    form = RescheduleForm()
+    refusal = bookings.reschedule_problem(db.session, booking, enforce_cutoff=True)
+    taken: DateTaken | None = None
+    if form.validate_on_submit() and refusal is None:
+        try:
+            booking = booking_links.reschedule_by_link(db.session, g.tenant.id, token, form.event_date.data,
+                                                       current_links())
+        except InvalidLink:
+            raise fresh_link_error() from None
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except DateTaken as exc:
+            taken = exc
+        except InvalidTransition as exc:
+            refusal = exc.message
+        else:
+            return render_template("portal/done.html", tenant=g.tenant, booking=booking,
+                                   shown=_summary(booking), action="rescheduled")
+    status = 409 if (taken or (refusal and request.method == "POST")) else (400 if form.errors else 200)
+    picker = _picker(booking, token, request.args.get("month"), form.event_date.data)
+    return render_template("portal/reschedule.html", tenant=g.tenant, booking=booking,
+                           form=form, refusal=refusal, taken=taken, shown=_summary(booking),
+                           **picker), status
+
+
+@bp.get("/b/<token>/dates")
+@no_referrer
+def dates(token: str):
+    """htmx: the free dates of one month for the reschedule picker."""
+    booking = _booking(token, "reschedule")
+    picker = _picker(booking, token, request.args.get("month"))
+    if htmx:
+        return render_template("portal/_date_picker.html", **picker)
+    return render_template("portal/reschedule.html", tenant=g.tenant, booking=booking,
+                           form=RescheduleForm(), refusal=None, taken=None, shown=_summary(booking),
+                           **picker)
+
+
+@bp.route("/b/<token>/cancel", methods=["GET", "POST"])
+@no_referrer
+@limiter.limit("30 per hour", methods=["POST"])
+def cancel(token: str):
+    booking = _booking(token, "cancel")
+    form = CancelForm()
+    refusal = None if booking.status in bookings.CHANGEABLE else (
+        f"This booking is {bookings.LABELS[booking.status]} and cannot be canceled online.")
+    if form.validate_on_submit() and refusal is None:
+        try:
+            booking = booking_links.cancel_by_link(db.session, g.tenant.id, token, current_links())
+        except InvalidLink:
+            raise fresh_link_error() from None
+        except InvalidTransition as exc:
+            refusal = exc.message
+        else:
+            return render_template("portal/done.html", tenant=g.tenant, booking=booking,
+                                   shown=_summary(booking), action="canceled")
+    status = 409 if refusal and request.method == "POST" else 200
+    return render_template("portal/cancel.html", tenant=g.tenant, booking=booking, token=token, form=form,
+                           refusal=refusal, shown=_summary(booking)), status
+
+
+def _email_key() -> str:
+    address = (request.form.get("email") or "").strip().lower()
+    return "booking-links:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+@bp.route("/fresh-link", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"])
+@limiter.limit("3 per hour", key_func=_email_key, methods=["POST"])
+def fresh_link():
+    form = FreshLinkForm()
+    if form.validate_on_submit():
+        # Looked up in a task: the reply and its timing are the same for any address.
+        send_booking_links(g.tenant.id, form.email.data.strip().lower())
+        return render_template("portal/fresh_link_sent.html", tenant=g.tenant)
+    return render_template("portal/fresh_link.html", tenant=g.tenant, form=form), (
+        400 if form.errors else 200)

@@ -1,0 +1,72 @@
+"""The vendor's public booking page at /t/<slug>/: packages, live availability, the booking form."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+
+from app.blueprints.booking_fields import BookingForm
+from app.blueprints.forms_common import apply_errors
+from app.blueprints.tenant_scope import scope_to_tenant
+from app.extensions import db, limiter
+from app.links import current_links
+from app.services import availability, booking_emails, bookings, catalog
+from app.services.errors import DateTaken, NotFound, ValidationFailed
+
+bp = Blueprint("booking", __name__, url_prefix="/t/<slug>")
+scope_to_tenant(bp)
+RECEIVED_KEY = "received_booking"
+
+
+def _offer(form: BookingForm):
+    tenant = g.tenant
+    packages = catalog.packages(db.session, tenant.id, active_only=True)
+    add_ons = catalog.add_ons(db.session, tenant.id, active_only=True)
+    form.offer(packages, add_ons, tenant.locale)
+    return packages, add_ons
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def book():
+    tenant = g.tenant
+    form = BookingForm()
+    packages, add_ons = _offer(form)
+    taken: DateTaken | None = None
+    if form.validate_on_submit():
+        try:
+            booking = bookings.create_booking(db.session, tenant.id, form.request(), current_links())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except DateTaken as exc:
+            taken = exc
+        else:
+            session[RECEIVED_KEY] = booking.id
+            return redirect(url_for(".received"))
+    first, last = availability.window(db.session, tenant.id)
+    status = 409 if taken else (400 if form.errors else 200)
+    return render_template("public/book.html", tenant=tenant, form=form, packages=packages,
+                           add_ons=add_ons, taken=taken, first_day=first, last_day=last), status
+
+
+@bp.get("/availability")
+def date_availability():
+    """htmx: is the date in the form bookable? Otherwise, which dates nearby are."""
+    tenant = g.tenant
+    try:
+        day = date.fromisoformat(request.args.get("event_date", ""))
+    except ValueError:
+        day = None
+    problem = availability.date_problem(db.session, tenant.id, day) if day else None
+    nearby = availability.nearby_free_dates(db.session, tenant.id, day) if problem else []
+    return render_template("public/_availability.html", day=day, problem=problem, nearby=nearby)
+
+
+@bp.get("/received")
+def received():
+    booking_id = session.get(RECEIVED_KEY)
+    if not isinstance(booking_id, int):
+        raise NotFound()
+    booking = bookings.get_booking(db.session, g.tenant.id, booking_id)
+    return render_template("public/received.html", tenant=g.tenant, booking=booking,
+                           shown=booking_emails.describe(booking, g.tenant))
