@@ -38,6 +38,11 @@ class WebLinks:
     def booking_fresh_link(self, slug: str) -> str:
         return self.url("portal.fresh_link", slug=slug)
 
+    def stage_checkout(self, slug: str, tenant_id: int, stage_id: int) -> str:
+        from app.payments_web import stage_ref
+
+        return self.url("pay.checkout_page", slug=slug, ref=stage_ref(self.app, tenant_id, stage_id))
+
 
 def current_links() -> WebLinks:
     from flask import current_app

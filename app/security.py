@@ -38,11 +38,10 @@ def content_security_policy(app: Flask) -> str:
 
 
 def register(app: Flask) -> None:
-    csp = content_security_policy(app)
-
     @app.after_request
     def add_headers(response):
-        response.headers.setdefault("Content-Security-Policy", csp)
+        # Built per response: the Stripe API base (the simulator's URL) may change at runtime.
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(current_app))
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = (

@@ -90,6 +90,53 @@ def purge_tokens() -> int:
 JOBS = {"send_email": send_email}
 
 
+# -- payments ------------------------------------------------------------------------------------
+def _gateway(app):
+    from app.payments_web import gateway_for
+
+    return gateway_for(app)
+
+
+@huey.task()
+def process_stripe_event(event_row_id: int) -> str:
+    from app.services import stripe_events
+
+    with app_session() as (app, session):
+        return stripe_events.process_event(session, event_row_id, _gateway(app), WebLinks(app))
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_stripe_events() -> int:
+    """Enqueue stored events whose task was lost or whose retry is due."""
+    from app.services import stripe_events
+
+    with app_session() as (_, session):
+        due = stripe_events.sweep(session)
+    for event_row_id in due:
+        process_stripe_event(event_row_id)
+    return len(due)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def reconcile_processing_payments() -> int:
+    """Ask Stripe about payments left in processing (a webhook may never come)."""
+    from app.services import payments
+
+    with app_session() as (app, session):
+        stripe_ids = payments.processing_intents(session)
+        for stripe_id in stripe_ids:
+            try:
+                payments.reconcile_intent(session, stripe_id, _gateway(app), WebLinks(app),
+                                          source="sweeper")
+            except Exception:  # one bad intent must not stop the others; retried next minute
+                session.rollback()
+                log.exception("could not reconcile payment intent %s", stripe_id)
+        return len(stripe_ids)
+
+
+JOBS["process_stripe_event"] = process_stripe_event
+
+
 def _enqueue_after_commit(session: Session) -> None:
     for name, args, eta in jobs.take_pending(session):
         try:

@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.portal",
     "tests.fixtures.accounts",
+    "tests.fixtures.payments",
 ] + (["tests.fixtures.stripe_sim"] if os.path.exists(
     os.path.join(os.path.dirname(__file__), "fixtures", "stripe_sim.py")) else [])
 

@@ -7,13 +7,17 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from app.blueprints.auth.routes import bp as auth
     from app.blueprints.dashboard.routes import bp as dashboard
+    from app.blueprints.pay.routes import bp as pay
     from app.blueprints.portal.routes import bp as portal
     from app.blueprints.public.booking import bp as booking
     from app.blueprints.public.routes import bp as public
+    from app.blueprints.webhooks.routes import bp as webhooks
 
     app.register_blueprint(public)
     app.register_blueprint(booking)
     app.register_blueprint(portal)
+    app.register_blueprint(pay)
+    app.register_blueprint(webhooks, url_prefix="/webhooks")
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(dashboard, url_prefix="/dashboard")
     if app.config["DEV_MAILBOX"]:

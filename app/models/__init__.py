@@ -4,6 +4,7 @@ from app.models.base import Base
 from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, BookingAddOn, DateSlot
 from app.models.catalog import AddOn, Package
 from app.models.email import EmailAttachment, OutboundEmail
+from app.models.payment import CheckoutIntent, Payment, PaymentSettings, PaymentStage, StripeEvent
 from app.models.tenant import Tenant
 from app.models.token import ActionToken
 from app.models.user import User
@@ -11,4 +12,5 @@ from app.models.user import User
 __all__ = [
     "ActionToken", "AddOn", "AuditEvent", "AvailabilitySettings", "Base", "BlackoutDate", "Booking",
     "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
+    "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
 ]

@@ -41,6 +41,16 @@ def revoke_links(session: Session, booking: Booking) -> None:
     tokens.revoke(session, booking.tenant_id, BOOKING_PURPOSES, booking.id)
 
 
+def _deposit_url(session: Session, booking: Booking, tenant: Tenant, links: Links) -> str:
+    """The checkout link of the deposit while the booking still awaits it."""
+    from app.services import payment_stages
+
+    if booking.status != "pending_deposit":
+        return ""
+    stage = payment_stages.next_open(payment_stages.stages_for(session, tenant.id, booking.id))
+    return links.stage_checkout(tenant.slug, tenant.id, stage.id) if stage else ""
+
+
 def queue_booking_email(session: Session, booking: Booking, kind: str, links: Links) -> None:
     """Compose `kind` for the couple with new links and an .ics attachment (sent after commit)."""
     tenant = session.get(Tenant, booking.tenant_id)
@@ -51,6 +61,7 @@ def queue_booking_email(session: Session, booking: Booking, kind: str, links: Li
         "manage_url": links.booking_manage(tenant.slug, manage),
         "reschedule_url": "",
         "cancel_url": "",
+        "pay_url": _deposit_url(session, booking, tenant, links),
     }
     if booking.status in CHANGEABLE:
         context["reschedule_url"] = links.booking_reschedule(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Booking, BookingAddOn
-from app.services import audit, availability, booking_emails, catalog, clock
+from app.services import audit, availability, booking_emails, catalog, clock, payment_stages
 from app.services.errors import DateTaken, DomainError, InvalidTransition, NotFound, ValidationFailed
 from app.services.links import Links
 
@@ -151,6 +151,11 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
     if not availability.claim_slot(session, tenant_id, booking.event_date, booking.id, rules.capacity_per_day):
         session.rollback()
         raise _date_taken(session, tenant_id, request.event_date)
+    stages = payment_stages.create_stages(session, booking)
+    if initial_status == "pending_deposit" and not any(s.kind == "deposit" for s in stages):
+        # Nothing to pay up front (a free package or a 0 % deposit): confirmed at once.
+        initial_status = booking.status = "confirmed"
+        booking.hold_expires_at = None
     audit.record(session, tenant_id, "booking.created", actor=actor, actor_user_id=actor_user_id,
                  subject_type="booking", subject_id=booking.id, status=initial_status,
                  event_date=booking.event_date.isoformat(), total_minor=booking.total_minor,
@@ -257,6 +262,7 @@ def _move(session: Session, booking: Booking, new_date: date | None) -> None:
     if not availability.claim_slot(session, booking.tenant_id, new_date, booking.id, rules.capacity_per_day):
         raise DateTaken()
     booking.event_date = new_date
+    payment_stages.move_due_dates(session, booking)
     booking.ics_sequence += 1
     booking.updated_at = clock.now()
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from app.blueprints.booking_fields import BookingForm
 from app.blueprints.forms_common import apply_errors
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, limiter
 from app.links import current_links
-from app.services import availability, booking_emails, bookings, catalog
+from app.payments_web import stage_ref
+from app.services import availability, booking_emails, bookings, catalog, payment_stages
 from app.services.errors import DateTaken, NotFound, ValidationFailed
 
 bp = Blueprint("booking", __name__, url_prefix="/t/<slug>")
@@ -42,6 +43,12 @@ def book():
             taken = exc
         else:
             session[RECEIVED_KEY] = booking.id
+            deposit = payment_stages.next_open(
+                payment_stages.stages_for(db.session, tenant.id, booking.id))
+            if booking.status == "pending_deposit" and deposit is not None:
+                # The deposit step: the booking is confirmed once it is paid.
+                return redirect(url_for("pay.checkout_page",
+                                        ref=stage_ref(current_app, tenant.id, deposit.id)))
             return redirect(url_for(".received"))
     first, last = availability.window(db.session, tenant.id)
     status = 409 if taken else (400 if form.errors else 200)

@@ -1,0 +1,43 @@
+"""Forms of the dashboard's payment pages."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, FieldList, FormField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from app.services.payments import NOTE_MAX, OFFLINE_METHODS
+
+
+class InstallmentRow(FlaskForm):
+    class Meta:
+        csrf = False
+
+    percent = StringField("Share (%)", validators=[Optional(), Length(max=8)])
+    anchor = SelectField("Due", choices=[("event", "days before the event"),
+                                         ("booking", "days after booking")], default="event")
+    days = StringField("Days", validators=[Optional(), Length(max=4)])
+
+
+class PaymentSettingsForm(FlaskForm):
+    mode = RadioField("Schedule", choices=[("deposit", "Deposit, then the balance"),
+                                           ("installments", "Installments (2 to 4)")],
+                      default="deposit")
+    deposit_kind = RadioField("Deposit", choices=[("percent", "A percentage of the total"),
+                                                  ("fixed", "A fixed amount")], default="percent")
+    deposit_percent = StringField("Deposit percentage", validators=[Optional(), Length(max=8)])
+    deposit_amount = StringField("Deposit amount", validators=[Optional(), Length(max=20)])
+    balance_due_days = StringField("Balance due (days before the event)",
+                                   validators=[Optional(), Length(max=4)])
+    installments = FieldList(FormField(InstallmentRow), min_entries=4, max_entries=4)
+
+
+class OfflinePaymentForm(FlaskForm):
+    scope = RadioField("Settles", choices=[("next", "The next stage due"),
+                                           ("all", "Everything outstanding")], default="next")
+    method = SelectField("Method", choices=list(OFFLINE_METHODS.items()), default="bank_transfer")
+    received_on = DateField("Received on", validators=[Optional()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class PlainForm(FlaskForm):
+    """A button that only needs CSRF protection."""

@@ -1,0 +1,78 @@
+"""The couple's payment pages under /t/<slug>/: a stage's checkout (Payment Element), the page
+Stripe returns to, and the portal's "Pay balance" choice."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from app.blueprints.tenant_scope import scope_to_tenant
+from app.extensions import db
+from app.links import current_links
+from app.payments_web import gateway_for, read_stage_ref, stage_ref
+from app.security import no_referrer
+from app.services import booking_emails, booking_links, checkout, payment_stages
+from app.services.errors import InvalidLink
+from app.services.money import format_money
+
+bp = Blueprint("pay", __name__, url_prefix="/t/<slug>")
+scope_to_tenant(bp)
+
+
+def stripe_js_url() -> str:
+    base = current_app.config.get("STRIPE_API_BASE") or ""
+    if current_app.config["PAYMENTS_MODE"] == "simulator" and base:
+        return base.rstrip("/") + "/js/v3/"
+    return "https://js.stripe.com/v3/"
+
+
+def _money(amount: int, currency: str) -> str:
+    return format_money(amount, currency, g.tenant.locale or "en_US")
+
+
+@bp.get("/pay/<ref>")
+def checkout_page(ref: str):
+    stage_id = read_stage_ref(current_app, g.tenant.id, ref)
+    pay_all = request.args.get("scope") == "all"
+    view = checkout.open_checkout(db.session, g.tenant.id, stage_id, gateway_for(current_app),
+                                  current_links(), pay_all=pay_all)
+    return render_template(
+        "pay/checkout.html", tenant=g.tenant, view=view, ref=ref, pay_all=pay_all,
+        amount_text=_money(view.amount_minor, view.currency) if view.state == "open" else "",
+        shown=booking_emails.describe(view.booking, g.tenant), money=_money,
+        stripe_js=stripe_js_url(), publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        return_url=url_for(".payment_return", ref=ref, _external=True))
+
+
+@bp.get("/pay/<ref>/return")
+def payment_return(ref: str):
+    stage_id = read_stage_ref(current_app, g.tenant.id, ref)
+    result = checkout.payment_return(db.session, g.tenant.id, stage_id,
+                                     request.args.get("payment_intent", ""),
+                                     gateway_for(current_app), current_links())
+    money = payment_stages.booking_money(db.session, g.tenant.id, result.booking.id)
+    next_ref = stage_ref(current_app, g.tenant.id, money.next_stage.id) if money.next_stage else None
+    return render_template(
+        "pay/return.html", tenant=g.tenant, result=result, booking=result.booking, ref=ref,
+        next_ref=next_ref,
+        money=money, fmt=_money, amount_text=_money(result.amount_minor, result.currency),
+        shown=booking_emails.describe(result.booking, g.tenant))
+
+
+@bp.get("/b/<token>/pay")
+@no_referrer
+def pay_balance(token: str):
+    """From the portal: the next stage due, to pay alone or with everything outstanding."""
+    try:
+        booking = booking_links.booking_for_link(db.session, g.tenant.id, token, "manage")
+    except InvalidLink:
+        from app.blueprints.portal.routes import fresh_link_error
+
+        raise fresh_link_error() from None
+    money = payment_stages.booking_money(db.session, g.tenant.id, booking.id)
+    if money.next_stage is not None and request.args.get("go") in ("next", "all"):
+        target = url_for(".checkout_page", ref=stage_ref(current_app, g.tenant.id, money.next_stage.id),
+                         scope="all" if request.args["go"] == "all" else None)
+        return redirect(target)
+    return render_template(
+        "pay/balance.html", tenant=g.tenant, booking=booking, money=money, fmt=_money, token=token,
+        payable=booking.status in checkout.PAYABLE,
+        shown=booking_emails.describe(booking, g.tenant))

@@ -1,0 +1,25 @@
+"""`/webhooks/stripe`: verify, store by id, answer at once; a task does the processing."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.extensions import csrf, db, limiter
+from app.payments_web import gateway_for
+from app.services import stripe_events
+from app.services.gateway import InvalidSignature
+
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post("/stripe")
+@csrf.exempt
+@limiter.exempt
+def stripe_webhook():
+    payload = request.get_data(cache=False)
+    try:
+        event = gateway_for(current_app).verify_event(payload, request.headers.get("Stripe-Signature"))
+    except InvalidSignature:
+        # Nothing is stored: an unsigned body must not be able to fill our tables.
+        return jsonify(error="invalid signature"), 400
+    _, stored = stripe_events.record_event(db.session, event)
+    return jsonify(received=True, duplicate=not stored), 200
