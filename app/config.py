@@ -95,6 +95,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET")
         or embedded.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": stripe_api_base,
+        # Prefixed to every idempotency key: set it per installation sharing one Stripe account.
+        "STRIPE_IDEMPOTENCY_PREFIX": env.get("STRIPE_IDEMPOTENCY_PREFIX", ""),
         "PAYMENTS_MODE": "simulator" if stripe_api_base else "stripe",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",

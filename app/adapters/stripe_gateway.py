@@ -36,13 +36,17 @@ class StripeGateway:
 
     def __init__(self, secret_key: str, *, api_base: str | None = None, webhook_secret: str = "",
                  network_retries: int = 2, attempts: int = 4, backoff_seconds: float = 0.5,
-                 timeout_seconds: float = 20.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 timeout_seconds: float = 20.0, idempotency_prefix: str = "",
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         kwargs: dict[str, Any] = {"max_network_retries": network_retries,
                                   "http_client": stripe.RequestsClient(timeout=timeout_seconds)}
         if api_base:
             kwargs["base_addresses"] = {"api": api_base}
         self.client = stripe.StripeClient(secret_key, **kwargs)
         self.webhook_secret = webhook_secret
+        # Keys come from our row ids; the prefix keeps two installations that share one Stripe
+        # account (staging and production, or test runs) from replaying each other's requests.
+        self.idempotency_prefix = idempotency_prefix
         self.attempts = max(1, attempts)
         self.backoff_seconds = backoff_seconds
         self.sleep = sleep
@@ -54,7 +58,8 @@ class StripeGateway:
                    network_retries=int(config.get("STRIPE_NETWORK_RETRIES", 2)),
                    attempts=int(config.get("STRIPE_ATTEMPTS", 4)),
                    backoff_seconds=float(config.get("STRIPE_RETRY_BACKOFF_SECONDS", 0.5)),
-                   timeout_seconds=float(config.get("STRIPE_TIMEOUT_SECONDS", 20)))
+                   timeout_seconds=float(config.get("STRIPE_TIMEOUT_SECONDS", 20)),
+                   idempotency_prefix=config.get("STRIPE_IDEMPOTENCY_PREFIX", ""))
 
     # -- PaymentIntents -----------------------------------------------------------------------
     def create_intent(self, *, amount: int, currency: str, metadata: Mapping[str, str],
@@ -68,7 +73,7 @@ class StripeGateway:
         if receipt_email:
             params["receipt_email"] = receipt_email
         return self._call("create", lambda: self.client.v1.payment_intents.create(
-            params=params, options={"idempotency_key": idempotency_key}))
+            params=params, options={"idempotency_key": self.idempotency_prefix + idempotency_key}))
 
     def retrieve_intent(self, intent_id: str) -> Intent:
         return self._call("retrieve", lambda: self.client.v1.payment_intents.retrieve(intent_id))
@@ -77,12 +82,12 @@ class StripeGateway:
                       idempotency_key: str) -> Intent:
         return self._call("update", lambda: self.client.v1.payment_intents.update(
             intent_id, params={"amount": amount, "metadata": dict(metadata)},
-            options={"idempotency_key": idempotency_key}))
+            options={"idempotency_key": self.idempotency_prefix + idempotency_key}))
 
     def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> Intent:
         return self._call("cancel", lambda: self.client.v1.payment_intents.cancel(
             intent_id, params={"cancellation_reason": "abandoned"},
-            options={"idempotency_key": idempotency_key}))
+            options={"idempotency_key": self.idempotency_prefix + idempotency_key}))
 
     # -- webhooks -----------------------------------------------------------------------------
     def verify_event(self, payload: bytes, signature: str | None) -> dict:

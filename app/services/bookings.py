@@ -324,7 +324,8 @@ def release_expired_holds(session: Session, limit: int = 500) -> int:
     each expiry is a guarded UPDATE, so a booking confirmed or expired meanwhile is left alone."""
     now = clock.now()
     due = list(session.scalars(
-        select(Booking).where(Booking.status == "pending_deposit", Booking.hold_expires_at <= now)
+        select(Booking).where(Booking.status == "pending_deposit", Booking.hold_expires_at <= now,
+                              ~payment_stages.deposit_processing(Booking.id))
         .order_by(Booking.hold_expires_at).limit(limit)))
     expired = 0
     for booking in due:

@@ -57,6 +57,14 @@ def move_due_dates(session: Session, booking: Booking) -> None:
             stage.updated_at = clock.now()
 
 
+def deposit_processing(booking_id_column):
+    """SQL: the booking has a stage whose card payment is processing. Such a booking keeps its
+    date past the hold: the bank has the couple's money in flight."""
+    return (select(PaymentStage.id)
+            .where(PaymentStage.booking_id == booking_id_column, PaymentStage.status == "processing")
+            .exists())
+
+
 def stages_for(session: Session, tenant_id: int, booking_id: int) -> list[PaymentStage]:
     return list(session.scalars(
         select(PaymentStage).where(PaymentStage.tenant_id == tenant_id,

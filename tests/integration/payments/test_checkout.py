@@ -259,3 +259,23 @@ def test_a_return_with_another_stages_intent_is_not_found(app, client, shop, ten
     assert client.get(f"{p1}/return?payment_intent={pi2}").status_code == 404
     assert client.get(f"{p1}/return?payment_intent=pi_forged").status_code == 404
     assert payments_of(app, first) == []
+
+
+def test_a_processing_deposit_keeps_the_date_past_the_hold(app, client, shop, tenant_a, payments_sim):
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.services import bookings, clock
+
+    booking_id = new_booking(app, tenant_a, shop.package_id)
+    path = checkout_path(app, "alpha", tenant_a.tenant_id, stages(app, booking_id)[0]["id"])
+    pi = intent_id(client_secret(client.get(path).get_data(as_text=True)))
+    confirm(payments_sim, pi, "pm_sim_processing")
+    client.get(f"{path}/return?payment_intent={pi}")
+    other = new_booking(app, tenant_a, shop.package_id, days=61)
+    clock.advance(timedelta(minutes=45))
+    with app.app_context():
+        assert bookings.release_expired_holds(db.session) == 1
+        db.session.remove()
+    assert booking_status(app, booking_id) == "pending_deposit"
+    assert booking_status(app, other) == "expired"
