@@ -15,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.logsafety import install_log_redaction
     from app.queue import bind_app
+    from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
 
     settings = load_config()
@@ -41,6 +42,8 @@ def create_app(config: dict | None = None) -> Flask:
     templating.register(app)
     cli.register(app)
 
+    with app.app_context():
+        serialize_writes(db.engine)
     install_job_hooks()
     bind_app(app)
     return app

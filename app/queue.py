@@ -16,11 +16,12 @@ from app.config import instance_path
 
 def build_huey(environ: Mapping[str, str]) -> Huey:
     redis_url = environ.get("REDIS_URL")
+    name = environ.get("MAIS_QUEUE_NAME", "mais")
     if redis_url:
-        return RedisHuey("mais", url=redis_url, utc=True)
+        return RedisHuey(name, url=redis_url, utc=True)
     path = environ.get("MAIS_HUEY_PATH") or str(instance_path(environ) / "huey.db")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    return SqliteHuey("mais", filename=path, utc=True, timeout=30)
+    return SqliteHuey(name, filename=path, utc=True, timeout=30)
 
 
 huey = build_huey(os.environ)

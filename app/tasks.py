@@ -17,7 +17,7 @@ from app.adapters.smtp import transport_for
 from app.extensions import db
 from app.links import WebLinks
 from app.queue import bound_app, huey
-from app.services import accounts, booking_links, bookings, clock, email, jobs, tokens
+from app.services import accounts, booking_links, bookings, clock, email, jobs, reminders, tokens
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,42 @@ def purge_tokens() -> int:
         return tokens.purge(session)
 
 
-JOBS = {"send_email": send_email}
+@huey.periodic_task(crontab(minute="*"))
+def dispatch_reminders() -> int:
+    """Claim due reminders and enqueue one send each; safe when several consumers run it."""
+    with app_session() as (_, session):
+        claimed = reminders.claim_due(session)
+    for reminder_id in claimed:
+        send_reminder(reminder_id)
+    return len(claimed)
+
+
+def _send_reminder(reminder_id: int, manual: bool) -> str:
+    with app_session() as (app, session):
+        try:
+            return reminders.send(session, reminder_id, WebLinks(app), manual=manual).status
+        except Exception as exc:
+            reminders.record_failure(session, reminder_id, f"{type(exc).__name__}: {exc}")
+            raise
+
+
+@huey.task()
+def send_reminder(reminder_id: int) -> str:
+    return _send_reminder(reminder_id, manual=False)
+
+
+@huey.task()
+def send_reminder_now(reminder_id: int) -> str:
+    return _send_reminder(reminder_id, manual=True)
+
+
+@huey.periodic_task(crontab(minute="30", hour="2"))
+def recover_failed_reminders() -> int:
+    with app_session() as (_, session):
+        return reminders.recover_failed(session)
+
+
+JOBS = {"send_email": send_email, "send_reminder_now": send_reminder_now}
 
 
 # -- payments ------------------------------------------------------------------------------------
@@ -138,6 +173,8 @@ JOBS["process_stripe_event"] = process_stripe_event
 
 
 def _enqueue_after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a SAVEPOINT was released; the rows are not committed until the outer COMMIT
     for name, args, eta in jobs.take_pending(session):
         try:
             task = JOBS[name]

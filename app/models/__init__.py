@@ -5,11 +5,14 @@ from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, Book
 from app.models.catalog import AddOn, Package
 from app.models.email import EmailAttachment, OutboundEmail
 from app.models.payment import CheckoutIntent, Payment, PaymentSettings, PaymentStage, StripeEvent
+from app.models.reminder import Reminder, ReminderRule
 from app.models.tenant import Tenant
 from app.models.token import ActionToken
 from app.models.user import User
 
 __all__ = [
+    "Reminder",
+    "ReminderRule",
     "ActionToken", "AddOn", "AuditEvent", "AvailabilitySettings", "Base", "BlackoutDate", "Booking",
     "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Booking, BookingAddOn
-from app.services import audit, availability, booking_emails, catalog, clock, payment_stages
+from app.services import audit, availability, booking_emails, catalog, clock, payment_stages, reminders
 from app.services.errors import DateTaken, DomainError, InvalidTransition, NotFound, ValidationFailed
 from app.services.links import Links
 
@@ -162,6 +162,7 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
                  currency=booking.currency)
     kind = "booking_received" if initial_status == "pending_deposit" else "booking_confirmed"
     booking_emails.queue_booking_email(session, booking, kind, links)
+    reminders.sync_booking(session, tenant_id, booking.id)
     session.commit()
     return booking
 
@@ -203,6 +204,7 @@ def _transition(session: Session, booking: Booking, to: str, *, actor: str,
         availability.release_slot(session, booking.tenant_id, booking.id)
     audit.record(session, booking.tenant_id, f"booking.{to}", actor=actor, actor_user_id=actor_user_id,
                  subject_type="booking", subject_id=booking.id, **{"from": old}, **details)
+    reminders.sync_booking(session, booking.tenant_id, booking.id)
 
 
 def change_status(session: Session, tenant_id: int, booking_id: int, to: str, links: Links, *,
@@ -265,6 +267,7 @@ def _move(session: Session, booking: Booking, new_date: date | None) -> None:
     payment_stages.move_due_dates(session, booking)
     booking.ics_sequence += 1
     booking.updated_at = clock.now()
+    reminders.sync_booking(session, booking.tenant_id, booking.id)
 
 
 def reschedule(session: Session, booking: Booking, new_date: date | None, links: Links, *,

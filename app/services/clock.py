@@ -26,6 +26,14 @@ def advance(delta: timedelta) -> None:
             _offset += delta
 
 
+def travel(to: datetime) -> None:
+    """Jump to `to` and let time run on from there (tests of due times and retries)."""
+    global _offset, _frozen
+    with _lock:
+        _frozen = None
+        _offset = to - datetime.now(UTC)
+
+
 def freeze(at: datetime) -> None:
     global _frozen
     with _lock:

@@ -143,11 +143,14 @@ def deliver(session: Session, email_id: int, transport: Transport, policy: Deliv
     ).rowcount
     session.commit()
     if claimed != 1:
+        log.debug("email %s not claimed at %s (not pending or not yet due)", email_id, now)
         return "skipped"
     row = session.get(OutboundEmail, email_id)
     session.refresh(row)
+    message = build_message(row, policy.sender, policy.domain)
+    session.commit()  # hold no transaction (on SQLite: no write lock) while talking SMTP
     try:
-        transport.send(build_message(row, policy.sender, policy.domain))
+        transport.send(message)
     except TransportError as exc:
         row.last_error = str(exc)[:500]
         if row.attempts >= policy.max_attempts:

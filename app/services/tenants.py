@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Tenant, User
-from app.services import audit, clock
+from app.services import audit, clock, reminders
 from app.services.errors import NotFound, ValidationFailed
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
@@ -106,6 +106,9 @@ def update_settings(session: Session, tenant_id: int, actor_user_id: int, values
     }
     for field, (_, new) in changes.items():
         setattr(tenant, field, new)
+    if "timezone" in changes:
+        # Reminders keep their local wall time; their UTC moment follows the new timezone.
+        reminders.sync_tenant(session, tenant_id)
     if changes:
         audit.record(
             session, tenant_id, "settings.updated", actor="user", actor_user_id=actor_user_id,
@@ -129,4 +132,5 @@ def create_tenant(session: Session, *, slug: str, name: str, timezone: str, curr
                     created_at=clock.now())
     session.add(tenant)
     session.flush()
+    reminders.ensure_default_rules(session, tenant.id)
     return tenant

@@ -142,3 +142,17 @@ def test_after_the_last_attempt_the_email_is_failed(app, db_session, tenant_a, s
     finally:
         app.config["EMAIL_MAX_ATTEMPTS"] = 8
         smtp_server.start()
+
+
+def test_a_released_savepoint_does_not_enqueue_before_the_commit(app, db_session, tenant_a):
+    """Jobs wait for the outermost COMMIT: a worker must never look for a row not yet committed."""
+    from app.extensions import db
+
+    with app.app_context():
+        with db.session.begin_nested():
+            email.queue_email(db.session, tenant_a.tenant_id, to="x@example.com", kind="password_changed",
+                              subject="s", context={"user": {"name": "", "email": "x"},
+                                                    "login_url": "u", "forgot_url": "f"})
+        assert huey.pending_count() == 0  # the savepoint is released, the transaction is still open
+        db.session.commit()
+        assert huey.pending_count() == 1

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, TimeField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
+
+KIND_CHOICES = [("before_event", "Before the event"), ("after_event", "After the event"),
+                ("balance_due", "Before a payment is due")]
+
+
+class ReminderRuleForm(FlaskForm):
+    kind = SelectField("When", choices=KIND_CHOICES)
+    offset_days = IntegerField("Days", validators=[InputRequired(), NumberRange(0, 365)],
+                               description="0 means on the day itself.")
+    send_time = TimeField("Local time", validators=[DataRequired()],
+                          description="In your business timezone.")
+
+
+class ActionForm(FlaskForm):
+    """CSRF-only form for the send-now, retry and enable/disable buttons."""
