@@ -18,9 +18,7 @@ REF_SALT = "mais-checkout-stage"
 def gateway_for(app: Flask) -> StripeGateway:
     """One gateway per app and Stripe settings (tests point STRIPE_API_BASE elsewhere)."""
     c = app.config
-    key = (c["STRIPE_SECRET_KEY"], c.get("STRIPE_API_BASE"), c.get("STRIPE_WEBHOOK_SECRET"),
-           c.get("STRIPE_RETRY_BACKOFF_SECONDS"), c.get("STRIPE_ATTEMPTS"),
-           c.get("STRIPE_NETWORK_RETRIES"), c.get("STRIPE_IDEMPOTENCY_PREFIX"))
+    key = tuple(sorted((k, str(v)) for k, v in c.items() if k.startswith("STRIPE_")))
     cached = app.extensions.get("mais_stripe_gateway")
     if cached is None or cached[0] != key:
         cached = (key, StripeGateway.from_config(c))

@@ -169,7 +169,16 @@ def reconcile_processing_payments() -> int:
         return len(stripe_ids)
 
 
+@huey.task()
+def cancel_checkout_intent(stripe_id: str) -> str:
+    from app.services import payments
+
+    with app_session() as (app, session):
+        return payments.cancel_open_intent(session, stripe_id, _gateway(app), WebLinks(app))
+
+
 JOBS["process_stripe_event"] = process_stripe_event
+JOBS["cancel_checkout_intent"] = cancel_checkout_intent
 
 
 def _enqueue_after_commit(session: Session) -> None:

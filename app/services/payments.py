@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Booking, CheckoutIntent, Payment, PaymentStage, Tenant
-from app.services import audit, booking_emails, bookings, clock, email, payment_stages
+from app.services import audit, booking_emails, bookings, clock, email, jobs, payment_stages
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
-from app.services.gateway import Intent, PaymentGateway
+from app.services.gateway import Intent, IntentStateConflict, PaymentGateway
 from app.services.links import Links
 from app.services.money import format_money
 
@@ -266,10 +266,29 @@ def record_offline_payment(session: Session, tenant_id: int, booking_id: int,
                  actor_user_id=actor_user_id, subject_type="booking", subject_id=booking_id,
                  payment_id=payment.id, amount_minor=payment.amount_minor,
                  currency=payment.currency, method=entry.method)
-    # Stale open PaymentIntents of these stages are canceled by the sweeper (see sweep_*).
+    for stage in stages:
+        if stage.payment_intent_id:
+            # The couple may still have that checkout open: its intent must not take money too.
+            jobs.after_commit(session, "cancel_checkout_intent", stage.payment_intent_id)
     _after_payment(session, booking, payment, links)
     session.commit()
     return payment
+
+
+def cancel_open_intent(session: Session, stripe_id: str, gateway: PaymentGateway, links: Links) -> str:
+    """Cancel an intent whose stage was settled another way; if it succeeded meanwhile, record
+    it (the owner then refunds). Returns the intent's final status."""
+    checkout = checkout_for(session, stripe_id)
+    if checkout is None:
+        return "unknown"
+    key = f"stage-{checkout.stage_id}-pi-v{checkout.version}-cancel"
+    session.commit()
+    try:
+        intent = gateway.cancel_intent(stripe_id, idempotency_key=key)
+    except IntentStateConflict:
+        return reconcile_intent(session, stripe_id, gateway, links, source="cancel").intent.status
+    checkout = checkout_for(session, stripe_id)
+    return apply_intent(session, checkout, intent, links, source="cancel") and intent.status
 
 
 def processing_intents(session: Session, limit: int = 200) -> list[str]:

@@ -279,3 +279,94 @@ def test_a_processing_deposit_keeps_the_date_past_the_hold(app, client, shop, te
         db.session.remove()
     assert booking_status(app, booking_id) == "pending_deposit"
     assert booking_status(app, other) == "expired"
+
+
+def test_a_create_that_times_out_but_went_through_is_replayed_not_duplicated(app, client, shop, tenant_a,
+                                                                              payments_sim):
+    app.config["STRIPE_TIMEOUT_SECONDS"] = 0.3  # restored below; the fault answers after 0.8 s
+    try:
+        booking_id = new_booking(app, tenant_a, shop.package_id)
+        path = checkout_path(app, "alpha", tenant_a.tenant_id, stages(app, booking_id)[0]["id"])
+        payments_sim.control.fail_next("timeout", 1, path_prefix="/v1/payment_intents", method="POST",
+                                       delay=0.8, then="answer")
+        page = client.get(path)
+    finally:
+        app.config.pop("STRIPE_TIMEOUT_SECONDS")
+    assert page.status_code == 200
+    attempts = creates(payments_sim)
+    assert len(attempts) >= 2 and len({a["idempotency_key"] for a in attempts}) == 1
+    assert [a["replayed"] for a in attempts][-1] is True
+    listed = payments_sim.client().v1.payment_intents.list(params={"limit": 10}).data
+    assert [pi.id for pi in listed] == [intent_id(client_secret(page.get_data(as_text=True)))]
+
+
+def test_offline_payment_cancels_the_open_checkout_intent(app, client, owner_client, shop, tenant_a,
+                                                          payments_sim, consumer):
+    from tests.fixtures.portal import post_form
+    from tests.integration.payments.helpers import wait_until
+
+    booking_id = new_booking(app, tenant_a, shop.package_id)
+    path = checkout_path(app, "alpha", tenant_a.tenant_id, stages(app, booking_id)[0]["id"])
+    pi = intent_id(client_secret(client.get(path).get_data(as_text=True)))
+    response = post_form(owner_client, f"/dashboard/bookings/{booking_id}/payments/offline",
+                         {"scope": "next", "method": "cash"}, get_url=f"/dashboard/bookings/{booking_id}/payments")
+    assert response.status_code == 302
+    wait_until(lambda: payments_sim.client().v1.payment_intents.retrieve(pi).status == "canceled")
+    assert 'data-state="paid"' in client.get(path).get_data(as_text=True)
+    assert [p["method"] for p in payments_of(app, booking_id)] == ["cash"]
+
+
+class FakeGateway:
+    """Stripe that refuses to update the intent's amount (as for an intent mid-confirmation)."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+        self.intents: dict = {}
+
+    def _intent(self, pi_id, amount, status="requires_payment_method", metadata=None):
+        from app.services.gateway import Intent
+
+        intent = Intent(pi_id, status, amount, 0, "USD", f"{pi_id}_secret_x", metadata or {})
+        self.intents[pi_id] = intent
+        return intent
+
+    def create_intent(self, *, amount, currency, metadata, idempotency_key, description="", receipt_email=""):
+        self.calls.append(("create", idempotency_key, amount))
+        return self._intent(f"pi_fake{len(self.intents) + 1}", amount, metadata=metadata)
+
+    def retrieve_intent(self, intent_id):
+        self.calls.append(("retrieve", intent_id))
+        return self.intents[intent_id]
+
+    def update_intent(self, intent_id, *, amount, metadata, idempotency_key):
+        from app.services.gateway import IntentStateConflict
+
+        self.calls.append(("update", idempotency_key, amount))
+        raise IntentStateConflict()
+
+    def cancel_intent(self, intent_id, *, idempotency_key):
+        self.calls.append(("cancel", idempotency_key))
+        old = self.intents[intent_id]
+        return self._intent(intent_id, old.amount, "canceled", old.metadata)
+
+
+def test_an_amount_stripe_will_not_update_replaces_the_intent_and_cancels_the_old(app, shop, tenant_a):
+    from app.extensions import db
+    from app.links import WebLinks
+    from app.services import checkout
+
+    booking_id = new_booking(app, tenant_a, shop.package_id)
+    deposit = stages(app, booking_id)[0]
+    gateway = FakeGateway()
+    with app.app_context():
+        first = checkout.open_checkout(db.session, tenant_a.tenant_id, deposit["id"], gateway, WebLinks(app))
+        everything = checkout.open_checkout(db.session, tenant_a.tenant_id, deposit["id"], gateway,
+                                            WebLinks(app), pay_all=True)
+        db.session.remove()
+    assert (first.intent_id, first.amount_minor) == ("pi_fake1", 75000)
+    assert (everything.intent_id, everything.amount_minor) == ("pi_fake2", 250000)
+    key = f"stage-{deposit['id']}-pi-v"
+    assert [c for c in gateway.calls if c[0] != "retrieve"] == [
+        ("create", key + "1", 75000), ("update", key + "1-r1", 250000), ("cancel", key + "1-cancel"),
+        ("create", key + "2", 250000)]
+    assert stages(app, booking_id)[0]["intent"] == "pi_fake2"

@@ -219,3 +219,20 @@ def test_failed_processing_is_retried_then_replayed_from_the_dashboard(app, clie
     again = post_form(owner_client, f"/dashboard/payments/events/{row['id']}/replay", {},
                       get_url="/dashboard/payments/events")
     assert again.status_code == 302 and stored_events(app)[0]["status"] == "processed"
+
+
+def test_an_event_whose_task_was_lost_is_processed_by_the_sweeper(app, client, paid_deposit, payments_sim,
+                                                                   consumer):
+    from app.queue import huey
+    from app.tasks import sweep_stripe_events
+
+    booking_id, pi = paid_deposit
+    event = events_for(payments_sim, pi, "payment_intent.succeeded")[0]
+    consumer.stop()
+    assert signed_post(client, app.config["STRIPE_WEBHOOK_SECRET"], event).status_code == 200
+    huey.flush()  # Redis lost the enqueued task
+    consumer.start()
+    assert stored_events(app)[0]["status"] == "received"
+    assert sweep_stripe_events.call_local() == 1
+    wait_until(lambda: stored_events(app)[0]["status"] == "processed")
+    assert booking_status(app, booking_id) == "confirmed"
