@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TimeField
-from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange
 
 KIND_CHOICES = [("before_event", "Before the event"), ("after_event", "After the event"),
                 ("balance_due", "Before a payment is due")]
@@ -12,7 +12,7 @@ class ReminderRuleForm(FlaskForm):
     kind = SelectField("When", choices=KIND_CHOICES)
     offset_days = IntegerField("Days", validators=[InputRequired(), NumberRange(0, 365)],
                                description="0 means on the day itself.")
-    send_time = TimeField("Local time", validators=[DataRequired()],
+    send_time = TimeField("Local time", validators=[InputRequired()],
                           description="In your business timezone.")
 
 

@@ -14,11 +14,12 @@ def test_confirming_schedules_the_default_reminders_at_local_wall_times(app, db_
     got = [(r.kind, r.local_date, r.local_time, r.due_at, r.status) for r in rows]
     ny = "America/New_York"
     d = booking.event_date
-    assert got == [
-        ("before_event", d - timedelta(days=3), time(10), resolve_local(d - timedelta(days=3), time(10), ny), "scheduled"),
-        ("before_event", d - timedelta(days=1), time(14), resolve_local(d - timedelta(days=1), time(14), ny), "scheduled"),
-        ("after_event", d + timedelta(days=1), time(10), resolve_local(d + timedelta(days=1), time(10), ny), "scheduled"),
-    ]
+    def expect(kind, days, at):
+        day = d + timedelta(days=days)
+        return (kind, day, at, resolve_local(day, at, ny), "scheduled")
+
+    assert got == [expect("before_event", -3, time(10)), expect("before_event", -1, time(14)),
+                   expect("after_event", 1, time(10))]
     assert all(r.timezone == ny and r.tenant_id == booking.tenant_id for r in rows)
 
 
