@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Booking, CheckoutIntent, Payment, PaymentStage, Tenant
-from app.services import audit, booking_emails, bookings, clock, email, jobs, payment_stages
+from app.services import audit, booking_emails, bookings, clock, email, jobs, payment_stages, reminders
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.gateway import Intent, IntentStateConflict, PaymentGateway
 from app.services.links import Links
@@ -179,6 +179,7 @@ def _after_payment(session: Session, booking: Booking, payment: Payment, links: 
         # the bank was processing): keep the record; the owner refunds or reinstates it.
         audit.record(session, booking.tenant_id, "payment.for_inactive_booking",
                      subject_type="booking", subject_id=booking.id, payment_id=payment.id)
+    reminders.sync_booking(session, booking.tenant_id, booking.id)  # paid stages: no more nudges
     _queue_receipt(session, booking, payment, stages, links)
 
 
