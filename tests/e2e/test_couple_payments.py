@@ -19,13 +19,14 @@ def _pay(page: Page, number: str, amount: str) -> None:
 
 
 def test_couple_pays_deposit_after_a_decline_then_the_balance_from_the_portal(
-        app, live_server, consumer, inbox, page, browser, tenant_a, sim_webhooks):
+        app, live_server, consumer, inbox, phone_page, browser, tenant_a, sim_webhooks):
     from sqlalchemy import select
 
     from app.extensions import db
     from app.models import Booking
 
     make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
+    page = phone_page  # couples arrive from their email, on a phone
     day = future(app, tenant_a.tenant_id, 75)
     address = "pay.couple@example.com"
 

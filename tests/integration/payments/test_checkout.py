@@ -370,3 +370,35 @@ def test_an_amount_stripe_will_not_update_replaces_the_intent_and_cancels_the_ol
         ("create", key + "1", 75000), ("update", key + "1-r1", 250000), ("cancel", key + "1-cancel"),
         ("create", key + "2", 250000)]
     assert stages(app, booking_id)[0]["intent"] == "pi_fake2"
+
+
+def test_webhook_and_return_page_racing_record_the_payment_once(app, client, shop, tenant_a, payments_sim):
+    from app.extensions import db
+    from app.links import WebLinks
+    from app.payments_web import gateway_for
+    from app.services import payments
+
+    booking_id = new_booking(app, tenant_a, shop.package_id)
+    path = checkout_path(app, "alpha", tenant_a.tenant_id, stages(app, booking_id)[0]["id"])
+    pi = intent_id(client_secret(client.get(path).get_data(as_text=True)))
+    confirm(payments_sim, pi)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def reconcile(source: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            outcomes.append(payments.reconcile_intent(db.session, pi, gateway_for(app), WebLinks(app),
+                                                      source=source).outcome)
+            db.session.remove()
+
+    threads = [threading.Thread(target=reconcile, args=(s,))
+               for s in ("webhook", "return_page", "sweeper", "webhook")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["already_recorded"] * 3 + ["recorded"]
+    assert len(payments_of(app, booking_id)) == 1
+    assert booking_status(app, booking_id) == "confirmed"
+    assert _email_kinds(app).count("payment_receipt") == 1
