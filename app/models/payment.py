@@ -18,15 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base, UTCDateTime, one_of
 
 STAGE_STATUSES = ("due", "processing", "paid", "void")
 PAYMENT_METHODS = ("card", "cash", "bank_transfer", "other")
 EVENT_STATUSES = ("received", "processed", "failed", "ignored")
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class PaymentSettings(Base):
@@ -71,7 +68,7 @@ class PaymentStage(Base):
         UniqueConstraint("booking_id", "seq", name="uq_payment_stages_booking_seq"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("seq >= 1", name="seq_positive"),
-        CheckConstraint(_in("status", STAGE_STATUSES), name="status"),
+        CheckConstraint(one_of("status", STAGE_STATUSES), name="status"),
         CheckConstraint("kind IN ('deposit', 'balance', 'installment')", name="kind"),
         CheckConstraint("due_anchor IN ('booking', 'event')", name="due_anchor"),
         CheckConstraint("intent_version >= 0", name="intent_version_nonnegative"),
@@ -136,9 +133,12 @@ class Payment(Base):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= amount_minor",
                         name="refunded_within_amount"),
-        CheckConstraint(_in("method", PAYMENT_METHODS), name="method"),
+        CheckConstraint(one_of("method", PAYMENT_METHODS), name="method"),
         CheckConstraint("(method = 'card') = (stripe_payment_intent_id IS NOT NULL)",
                         name="card_has_intent"),
+        CheckConstraint("refund_pending_minor >= 0 AND "
+                        "refunded_minor + refund_pending_minor <= amount_minor",
+                        name="refund_reserved_within_amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +146,8 @@ class Payment(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(Integer)
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    # Held by refund parts still on their way (pending/processing at our end or Stripe's).
+    refund_pending_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True,
@@ -164,7 +166,7 @@ class StripeEvent(Base):
 
     __tablename__ = "stripe_events"
     __table_args__ = (
-        CheckConstraint(_in("status", EVENT_STATUSES), name="status"),
+        CheckConstraint(one_of("status", EVENT_STATUSES), name="status"),
         Index("ix_stripe_events_status_next", "status", "next_attempt_at"),
         Index("ix_stripe_events_tenant_received", "tenant_id", "received_at"),
     )

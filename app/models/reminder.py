@@ -17,14 +17,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base, UTCDateTime, one_of
 
 REMINDER_KINDS = ("before_event", "after_event", "balance_due")
 REMINDER_STATUSES = ("scheduled", "sending", "sent", "failed", "canceled", "skipped")
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class ReminderRule(Base):
@@ -32,7 +29,7 @@ class ReminderRule(Base):
 
     __tablename__ = "reminder_rules"
     __table_args__ = (
-        CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", REMINDER_KINDS), name="kind"),
         CheckConstraint("offset_days >= 0 AND offset_days <= 365", name="offset_range"),
         UniqueConstraint("tenant_id", "kind", "offset_days", "send_time", name="uq_reminder_rules_rule"),
     )
@@ -56,8 +53,8 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
-        CheckConstraint(_in("status", REMINDER_STATUSES), name="status"),
+        CheckConstraint(one_of("kind", REMINDER_KINDS), name="kind"),
+        CheckConstraint(one_of("status", REMINDER_STATUSES), name="status"),
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
         UniqueConstraint("booking_id", "key", name="uq_reminders_booking_key"),
         Index("ix_reminders_status_next_attempt", "status", "next_attempt_at"),
