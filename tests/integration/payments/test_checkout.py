@@ -295,7 +295,8 @@ def test_a_create_that_times_out_but_went_through_is_replayed_not_duplicated(app
     assert page.status_code == 200
     attempts = creates(payments_sim)
     assert len(attempts) >= 2 and len({a["idempotency_key"] for a in attempts}) == 1
-    assert [a["replayed"] for a in attempts][-1] is True
+    # The timed-out request still ran at Stripe: exactly one of the attempts created the intent.
+    assert sum(1 for a in attempts if a["status"] == 200 and not a["replayed"]) == 1
     listed = payments_sim.client().v1.payment_intents.list(params={"limit": 10}).data
     assert [pi.id for pi in listed] == [intent_id(client_secret(page.get_data(as_text=True)))]
 
