@@ -46,7 +46,7 @@ def seed_demo() -> None:
                             owner_name="Demo Owner")
         seed_demo_catalog(slug)
     base = current_app.config["BASE_URL"]
-    click.echo("\nDemo logins (password for both: %s):" % DEMO_PASSWORD)
+    click.echo(f"\nDemo logins (password for both: {DEMO_PASSWORD}):")
     for slug, name, *_, owner in DEMO_TENANTS:
         click.echo(f"  {name:<22} {owner:<26} public page {base}/t/{slug}/")
     click.echo(f"Log in at {base}/auth/login ; emails appear at {base}/dev/mailbox\n")

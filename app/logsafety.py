@@ -5,7 +5,10 @@ import logging
 import re
 
 # Our tokens are 43 url-safe characters (32 bytes); signed links carry an itsdangerous signature.
-TOKEN_PATTERN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])|[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_.-]{20,}")
+TOKEN_PATTERN = re.compile(
+    r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"  # our action tokens
+    r"|[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_.-]{20,}"  # itsdangerous signatures
+)
 REDACTED = "[redacted]"
 
 
