@@ -25,11 +25,13 @@ $(HTMX):
 	npm install --silent --no-audit --no-fund --no-save --prefix build/npm htmx.org@$(HTMX_VERSION)
 	cp build/npm/node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
-# Debian's Chromium (Playwright cannot download browsers here) and pdftotext for PDF checks.
+# Debian's Chromium (Playwright cannot download browsers here), pdftotext for PDF checks and
+# DejaVu fonts for invoice PDFs (the PDF adapter falls back to reportlab's Vera without them).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing$$missing"; \
