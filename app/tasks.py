@@ -181,6 +181,56 @@ JOBS["process_stripe_event"] = process_stripe_event
 JOBS["cancel_checkout_intent"] = cancel_checkout_intent
 
 
+# -- refunds -------------------------------------------------------------------------------------
+def refund_policy(app):
+    from app.services.refund_processing import RetryPolicy
+
+    return RetryPolicy(max_attempts=app.config["REFUND_MAX_ATTEMPTS"],
+                       base_seconds=app.config["REFUND_RETRY_BASE_SECONDS"])
+
+
+@huey.task()
+def process_refund_part(part_id: int) -> str:
+    from app.services import refund_processing
+
+    with app_session() as (app, session):
+        return refund_processing.process_part(session, part_id, _gateway(app), WebLinks(app),
+                                              refund_policy(app))
+
+
+@huey.task()
+def reconcile_refund_part(part_id: int) -> str:
+    from app.services import refund_processing
+
+    with app_session() as (app, session):
+        return refund_processing.reconcile_part(session, part_id, _gateway(app), WebLinks(app))
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_refunds() -> int:
+    """Enqueue refund parts whose task was lost, whose worker died, or that Stripe still holds."""
+    from app.services import refund_processing
+
+    with app_session() as (app, session):
+        to_send, to_check = refund_processing.sweep(session, refund_policy(app))
+    for part_id in to_send:
+        process_refund_part(part_id)
+    for part_id in to_check:
+        reconcile_refund_part(part_id)
+    return len(to_send) + len(to_check)
+
+
+@huey.task()
+def refund_part_succeeded(part_id: int) -> None:
+    """Enqueued once per refund part that succeeded, after its commit: the place for follow-up
+    documents (the invoices work issues the credit note here)."""
+    log.info("refund part %s succeeded", part_id)
+
+
+JOBS["process_refund_part"] = process_refund_part
+JOBS["refund_part_succeeded"] = refund_part_succeeded
+
+
 def _enqueue_after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a SAVEPOINT was released; the rows are not committed until the outer COMMIT

@@ -23,6 +23,8 @@ from app.services.gateway import (
     Intent,
     IntentStateConflict,
     InvalidSignature,
+    Refund,
+    RefundRefused,
 )
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,34 @@ class StripeGateway:
             intent_id, params={"cancellation_reason": "abandoned"},
             options={"idempotency_key": self.idempotency_prefix + idempotency_key}))
 
+    # -- Refunds ------------------------------------------------------------------------------
+    def create_refund(self, *, payment_intent: str, amount: int, reason: str,
+                      metadata: Mapping[str, str], idempotency_key: str) -> Refund:
+        params: dict[str, Any] = {"payment_intent": payment_intent, "amount": amount,
+                                  "metadata": dict(metadata)}
+        if reason:
+            params["reason"] = reason
+        return self._call("refund", lambda: self.client.v1.refunds.create(
+            params=params, options={"idempotency_key": self.idempotency_prefix + idempotency_key}),
+            convert=to_refund, refused=RefundRefused)
+
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        return self._call("retrieve refund", lambda: self.client.v1.refunds.retrieve(refund_id),
+                          convert=to_refund)
+
+    def list_refunds(self, *, payment_intent: str = "", charge: str = "") -> list[Refund]:
+        params: dict[str, Any] = {"limit": 100}
+        if payment_intent:
+            params["payment_intent"] = payment_intent
+        if charge:
+            params["charge"] = charge
+
+        def listed(raw: Any) -> list[Refund]:
+            return [to_refund(r) for r in raw.auto_paging_iter()]
+
+        return self._call("list refunds", lambda: self.client.v1.refunds.list(params=params),
+                          convert=listed)
+
     # -- webhooks -----------------------------------------------------------------------------
     def verify_event(self, payload: bytes, signature: str | None) -> dict:
         """The event as a dict, or InvalidSignature (forged, tampered or older than 300 s)."""
@@ -105,10 +135,13 @@ class StripeGateway:
         return event
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _call(self, what: str, request: Callable[[], Any]) -> Intent:
+    def _call(self, what: str, request: Callable[[], Any],
+              convert: Callable[[Any], Any] | None = None,
+              refused: type[GatewayError] = GatewayError) -> Any:
+        convert = convert or to_intent
         for attempt in range(1, self.attempts + 1):
             try:
-                return to_intent(request())
+                return convert(request())
             except stripe.IdempotencyError as exc:
                 raise IdempotencyKeyReused(str(exc.user_message or exc)) from None
             except TRANSIENT as exc:
@@ -122,10 +155,24 @@ class StripeGateway:
             except stripe.InvalidRequestError as exc:
                 if exc.code == "payment_intent_unexpected_state":
                     raise IntentStateConflict(str(exc.user_message or exc)) from None
-                raise GatewayError(f"Stripe refused the request: {exc.user_message or exc}") from None
+                raise refused(f"Stripe refused the request: {exc.user_message or exc}") from None
             except stripe.StripeError as exc:
                 raise GatewayError(f"Stripe refused the request: {exc.user_message or exc}") from None
         raise AssertionError("unreachable")
+
+
+def to_refund(raw: Any) -> Refund:
+    obj: dict[str, Any] = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
+
+    def ref(value: Any) -> str:
+        return value if isinstance(value, str) else str((value or {}).get("id", ""))
+
+    return Refund(
+        id=obj["id"], status=str(obj.get("status") or ""), amount=int(obj["amount"]),
+        currency=str(obj["currency"]).upper(), payment_intent=ref(obj.get("payment_intent")),
+        charge=ref(obj.get("charge")),
+        metadata={str(k): str(v) for k, v in dict(obj.get("metadata") or {}).items()},
+        failure_reason=str(obj.get("failure_reason") or ""))
 
 
 def to_intent(raw: Any) -> Intent:

@@ -5,6 +5,7 @@ from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, Book
 from app.models.catalog import AddOn, Package
 from app.models.email import EmailAttachment, OutboundEmail
 from app.models.payment import CheckoutIntent, Payment, PaymentSettings, PaymentStage, StripeEvent
+from app.models.refund import CancellationPolicy, RefundPart, RefundRequest
 from app.models.reminder import Reminder, ReminderRule
 from app.models.tenant import Tenant
 from app.models.token import ActionToken
@@ -16,4 +17,5 @@ __all__ = [
     "ActionToken", "AddOn", "AuditEvent", "AvailabilitySettings", "Base", "BlackoutDate", "Booking",
     "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
+    "CancellationPolicy", "RefundPart", "RefundRequest",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
 
-BOOKING_STATUSES = ("pending_deposit", "confirmed", "paid_in_full", "completed", "canceled", "expired")
+BOOKING_STATUSES = ("pending_deposit", "confirmed", "paid_in_full", "completed", "canceled", "expired",
+                    "partially_refunded", "refunded")
 _STATUS_SQL = ", ".join(f"'{s}'" for s in BOOKING_STATUSES)
 
 
@@ -60,6 +62,8 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The tenant's cancellation policy when the booking was made (refunds.py reads it on cancel).
+    cancellation_policy: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     add_ons: Mapped[list[BookingAddOn]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingAddOn.id"

@@ -136,6 +136,9 @@ class Payment(Base):
         CheckConstraint(one_of("method", PAYMENT_METHODS), name="method"),
         CheckConstraint("(method = 'card') = (stripe_payment_intent_id IS NOT NULL)",
                         name="card_has_intent"),
+        CheckConstraint("refund_pending_minor >= 0 AND "
+                        "refunded_minor + refund_pending_minor <= amount_minor",
+                        name="refund_reserved_within_amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +146,8 @@ class Payment(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(Integer)
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    # Held by refund parts still on their way (pending/processing at our end or Stripe's).
+    refund_pending_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True,

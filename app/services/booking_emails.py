@@ -15,7 +15,7 @@ from app.services.links import Links
 from app.services.money import format_money
 
 BOOKING_PURPOSES = ("booking_manage", "booking_reschedule", "booking_cancel")
-CHANGEABLE = ("pending_deposit", "confirmed", "paid_in_full")
+CHANGEABLE = ("pending_deposit", "confirmed", "paid_in_full", "partially_refunded")
 SUBJECTS = {
     "booking_received": "Booking received",
     "booking_confirmed": "Booking confirmed",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ActionToken, Booking
-from app.services import audit, booking_emails, bookings, tokens
+from app.services import audit, booking_emails, bookings, refunds, tokens
 from app.services.errors import InvalidLink
 from app.services.links import Links
 
@@ -62,9 +62,11 @@ def reschedule_by_link(session: Session, tenant_id: int, raw: str, new_date: dat
 
 
 def cancel_by_link(session: Session, tenant_id: int, raw: str, links: Links) -> Booking:
-    """Consume the link and cancel the booking, together or not at all."""
+    """Consume the link and cancel the booking, together or not at all; what the couple paid
+    is refunded as the booking's cancellation policy says (app.services.refunds)."""
     booking = _consume(session, tenant_id, raw, "cancel")
-    return bookings.cancel(session, booking, links, actor="couple")
+    refunds.cancel_booking(session, booking, links, actor="couple")
+    return booking
 
 
 def send_fresh_links(session: Session, tenant_id: int, email_addr: str, links: Links) -> int:

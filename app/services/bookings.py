@@ -19,21 +19,35 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Booking, BookingAddOn
-from app.services import audit, availability, booking_emails, catalog, clock, payment_stages, reminders
+from app.services import (
+    audit,
+    availability,
+    booking_emails,
+    cancellation_policy,
+    catalog,
+    clock,
+    payment_stages,
+    reminders,
+)
 from app.services.errors import DateTaken, DomainError, InvalidTransition, NotFound, ValidationFailed
 from app.services.links import Links
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending_deposit": frozenset({"confirmed", "canceled", "expired"}),
-    "confirmed": frozenset({"paid_in_full", "completed", "canceled"}),
-    "paid_in_full": frozenset({"completed", "canceled"}),
-    "completed": frozenset(),
-    "canceled": frozenset(),
-    "expired": frozenset(),
+    "confirmed": frozenset({"paid_in_full", "completed", "canceled", "partially_refunded", "refunded"}),
+    "paid_in_full": frozenset({"completed", "canceled", "partially_refunded", "refunded"}),
+    "completed": frozenset({"partially_refunded", "refunded"}),
+    # Refund states are reached only when refunds settle (app/services/refund_processing.py).
+    "partially_refunded": frozenset({"completed", "canceled", "refunded"}),
+    "canceled": frozenset({"refunded"}),
+    "expired": frozenset({"refunded"}),
+    "refunded": frozenset(),
 }
 LABELS = {"pending_deposit": "awaiting deposit", "confirmed": "confirmed", "paid_in_full": "paid in full",
-          "completed": "completed", "canceled": "canceled", "expired": "expired"}
-LIVE = ("pending_deposit", "confirmed", "paid_in_full", "completed")
+          "completed": "completed", "canceled": "canceled", "expired": "expired",
+          "partially_refunded": "partially refunded", "refunded": "refunded"}
+LIVE = ("pending_deposit", "confirmed", "paid_in_full", "completed", "partially_refunded")
+SETTLED_BY_REFUNDS = frozenset({"partially_refunded", "refunded"})
 CHANGEABLE = booking_emails.CHANGEABLE
 CLAIM_ATTEMPTS = 3
 LIMITS = {"couple_names": 200, "email": 254, "phone": 40, "venue": 200, "notes": 2000}
@@ -141,6 +155,7 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
         hold_expires_at=now + timedelta(minutes=rules.hold_minutes)
         if initial_status == "pending_deposit" else None,
         created_at=now, updated_at=now,
+        cancellation_policy=cancellation_policy.current(session, tenant_id),
     )
     _apply_details(booking, request)
     for add_on in add_ons:
@@ -176,7 +191,7 @@ def get_booking(session: Session, tenant_id: int, booking_id: int) -> Booking:
 
 def allowed_transitions(booking: Booking) -> list[str]:
     order = list(TRANSITIONS)
-    return sorted(TRANSITIONS[booking.status] - {"expired"}, key=order.index)
+    return sorted(TRANSITIONS[booking.status] - {"expired"} - SETTLED_BY_REFUNDS, key=order.index)
 
 
 def _transition(session: Session, booking: Booking, to: str, *, actor: str,
@@ -189,7 +204,7 @@ def _transition(session: Session, booking: Booking, to: str, *, actor: str,
     values: dict[str, object] = {"status": to, "updated_at": now}
     if to == "confirmed":
         values["hold_expires_at"] = None
-    if to in ("canceled", "expired"):
+    if to in ("canceled", "expired") or (to == "refunded" and old in LIVE):
         values["hold_expires_at"] = None
         values["ics_sequence"] = booking.ics_sequence + 1
     if to == "canceled":
@@ -200,7 +215,7 @@ def _transition(session: Session, booking: Booking, to: str, *, actor: str,
     ).rowcount
     if changed != 1:
         raise InvalidTransition("This booking was changed meanwhile; reload and try again.")
-    if to in ("canceled", "expired"):
+    if to in ("canceled", "expired", "refunded"):
         availability.release_slot(session, booking.tenant_id, booking.id)
     audit.record(session, booking.tenant_id, f"booking.{to}", actor=actor, actor_user_id=actor_user_id,
                  subject_type="booking", subject_id=booking.id, **{"from": old}, **details)

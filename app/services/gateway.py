@@ -60,6 +60,27 @@ class Intent:
         return self.status in ("requires_payment_method", "requires_confirmation", "requires_action")
 
 
+@dataclass(frozen=True)
+class Refund:
+    """The fields of a Stripe Refund that we act on."""
+
+    id: str
+    status: str  # pending, requires_action, succeeded, failed, canceled
+    amount: int
+    currency: str  # upper case ISO 4217
+    payment_intent: str
+    charge: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    failure_reason: str = ""
+
+
+class RefundRefused(GatewayError):
+    """Stripe refused the refund itself (e.g. more than the charge has left): retrying the same
+    request cannot succeed."""
+
+    status = 409
+
+
 class PaymentGateway(Protocol):
     def create_intent(self, *, amount: int, currency: str, metadata: Mapping[str, str],
                       idempotency_key: str, description: str = "",
@@ -71,5 +92,12 @@ class PaymentGateway(Protocol):
                       idempotency_key: str) -> Intent: ...
 
     def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> Intent: ...
+
+    def create_refund(self, *, payment_intent: str, amount: int, reason: str,
+                      metadata: Mapping[str, str], idempotency_key: str) -> Refund: ...
+
+    def retrieve_refund(self, refund_id: str) -> Refund: ...
+
+    def list_refunds(self, *, payment_intent: str = "", charge: str = "") -> list[Refund]: ...
 
     def verify_event(self, payload: bytes, signature: str | None) -> dict: ...

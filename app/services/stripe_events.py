@@ -19,14 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import StripeEvent, Tenant
-from app.services import audit, clock, jobs, payments
+from app.services import audit, clock, jobs, payments, refund_processing
 from app.services.errors import InvalidTransition, NotFound
 from app.services.gateway import PaymentGateway
 from app.services.links import Links
 
 log = logging.getLogger(__name__)
 HANDLED = frozenset({"payment_intent.succeeded", "payment_intent.processing",
-                     "payment_intent.payment_failed", "payment_intent.canceled"})
+                     "payment_intent.payment_failed", "payment_intent.canceled"}
+                    ) | refund_processing.EVENT_TYPES
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=30)
 STUCK_AFTER = timedelta(minutes=5)
@@ -85,8 +86,12 @@ def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
     if row.type not in HANDLED or not row.object_id:
         return _finish(session, row, "ignored", f"not handled: {row.type}")
     try:
-        result = payments.reconcile_intent(session, row.object_id, gateway, links,
-                                           claimed_tenant_id=row.tenant_id)
+        if row.type in refund_processing.EVENT_TYPES:
+            result = refund_processing.handle_event(session, row.type, row.object_id, gateway,
+                                                    links, claimed_tenant_id=row.tenant_id)
+        else:
+            result = payments.reconcile_intent(session, row.object_id, gateway, links,
+                                               claimed_tenant_id=row.tenant_id)
     except Exception as exc:
         session.rollback()
         row = session.get(StripeEvent, event_row_id)

@@ -1,2 +1,9 @@
 """The dashboard blueprint (`routes.bp`) and the feature modules that add routes to it."""
-from app.blueprints.dashboard import availability, bookings, catalog, payments, reminders  # noqa: F401
+from app.blueprints.dashboard import (  # noqa: F401
+    availability,
+    bookings,
+    catalog,
+    payments,
+    refunds,  # noqa: F401
+    reminders,
+)

@@ -15,8 +15,16 @@ from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, htmx, limiter
 from app.links import current_links
 from app.security import no_referrer
-from app.services import availability, booking_emails, booking_links, bookings
+from app.services import (
+    availability,
+    booking_emails,
+    booking_links,
+    bookings,
+    cancellation_policy,
+    refunds,
+)
 from app.services.errors import DateTaken, InvalidLink, InvalidTransition, ValidationFailed
+from app.services.money import format_money
 from app.tasks import send_booking_links
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
@@ -34,6 +42,10 @@ def _booking(token: str, action: str):
         raise fresh_link_error() from None
 
 
+def _money_text(amount_minor: int, currency: str) -> str:
+    return format_money(amount_minor, currency, g.tenant.locale or "en_US")
+
+
 def _summary(booking):
     return booking_emails.describe(booking, g.tenant)
 
@@ -44,7 +56,9 @@ def manage(token: str):
     booking = _booking(token, "manage")
     return render_template("portal/manage.html", tenant=g.tenant, booking=booking, token=token,
                            shown=_summary(booking), changeable=booking.status in bookings.CHANGEABLE,
-                           labels=bookings.LABELS)
+                           labels=bookings.LABELS,
+                           refund_requests=refunds.requests_for(db.session, g.tenant.id, booking.id),
+                           money_text=_money_text)
 
 
 def _picker_month(booking, month_arg: str | None) -> tuple[int, int]:
@@ -132,10 +146,16 @@ def cancel(token: str):
             refusal = exc.message
         else:
             return render_template("portal/done.html", tenant=g.tenant, booking=booking,
-                                   shown=_summary(booking), action="canceled")
+                                   shown=_summary(booking), action="canceled",
+                                   refund_requests=refunds.requests_for(db.session, g.tenant.id,
+                                                                        booking.id),
+                                   money_text=_money_text)
     status = 409 if refusal and request.method == "POST" else 200
+    quote = None if refusal else refunds.cancellation_quote(db.session, booking)
     return render_template("portal/cancel.html", tenant=g.tenant, booking=booking, token=token, form=form,
-                           refusal=refusal, shown=_summary(booking)), status
+                           refusal=refusal, shown=_summary(booking), quote=quote,
+                           money_text=_money_text,
+                           policy_lines=cancellation_policy.describe(quote.policy) if quote else []), status
 
 
 def _email_key() -> str:
