@@ -235,7 +235,7 @@ def _settle(session: Session, part: RefundPart, to: str, error: str, links: Link
         # Hook for credit notes (invoices): one job per succeeded part, after the commit.
         jobs.after_commit(session, "refund_part_succeeded", part.id)
         if request.status == "succeeded":
-            _queue_completed_email(session, booking, request)
+            _queue_completed_email(session, booking, request, part)
     elif to == "failed":
         _queue_failed_email(session, booking, part, error, links)
     session.commit()
@@ -288,7 +288,8 @@ def _sync_booking(session: Session, booking: Booking) -> None:
     session.refresh(booking)
 
 
-def _queue_completed_email(session: Session, booking: Booking, request: RefundRequest) -> None:
+def _queue_completed_email(session: Session, booking: Booking, request: RefundRequest,
+                           last_part: RefundPart) -> None:
     tenant = session.get(Tenant, booking.tenant_id)
     amount_text = format_money(request.amount_minor, request.currency, tenant.locale or "en_US")
     email.queue_email(
@@ -297,7 +298,8 @@ def _queue_completed_email(session: Session, booking: Booking, request: RefundRe
         context={"booking": booking, "request": request, "amount_text": amount_text,
                  "reason_text": REASON_LABELS[request.reason],
                  **booking_emails.describe(booking, tenant)},
-        dedupe_key=f"refund-{request.id}-completed")
+        # The part whose success completed the request: a request completes once per such part.
+        dedupe_key=f"refund-{request.id}-completed-by-{last_part.id}")
 
 
 def tenant_addresses(session: Session, tenant: Tenant) -> list[str]:
@@ -311,15 +313,16 @@ def _queue_failed_email(session: Session, booking: Booking, part: RefundPart, er
                         links: Links) -> None:
     tenant = session.get(Tenant, booking.tenant_id)
     amount_text = format_money(part.amount_minor, part.currency, tenant.locale or "en_US")
-    for index, address in enumerate(tenant_addresses(session, tenant)):
+    for address in tenant_addresses(session, tenant):
         email.queue_email(
             session, tenant.id, to=address, kind="refund_failed",
             subject=f"Refund of {amount_text} failed for booking #{booking.id}",
             context={"booking": booking, "part": part, "amount_text": amount_text,
                      "error": error or "Stripe did not say why.",
                      "login_url": links.login(),
-                     **booking_emails.describe(booking, tenant)},
-            dedupe_key=f"refund-part-{part.id}-failed-{part.status}-{index}")
+                     **booking_emails.describe(booking, tenant)})
+        # No dedupe key: the guarded status change that calls this runs once per failure, and a
+        # part reopened by a retry may fail again and deserves a second alert.
 
 
 # -- webhooks and the sweeper ----------------------------------------------------------------------

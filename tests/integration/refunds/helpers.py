@@ -157,3 +157,10 @@ def settle_at_stripe(app, sim, part_id: int) -> str:
     wait_until(lambda: next(p for p in parts(app) if p["id"] == part_id)["stripe_id"])
     sim.control.settle_refunds()
     return reconcile(app, part_id)
+
+
+def new_booking_links(app, account, package_id: int, days: int = 100) -> tuple[int, str]:
+    from tests.integration.bookings.helpers import outbox_links
+
+    booking_id = new_booking(app, account, package_id, days=days)
+    return booking_id, outbox_links(app)[-1]["cancel"]

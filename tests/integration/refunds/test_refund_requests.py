@@ -117,3 +117,17 @@ def test_the_dashboard_panel_polls_until_the_request_is_final(
     fragment = owner_client.get(f"/dashboard/bookings/{booking_id}/refunds/{request_id}",
                                 headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'data-status="succeeded"' in fragment and "hx-trigger" not in fragment
+
+
+def test_the_couple_sees_the_refund_status_in_the_portal(
+        app, client, shop, tenant_a, payments_sim, consumer):
+    from tests.integration.bookings.helpers import outbox_links
+
+    booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
+    request_refund(app, tenant_a, booking_id, 15000)
+    manage = outbox_links(app)[-1]["manage"]
+    page = client.get(manage).get_data(as_text=True)
+    assert 'data-testid="portal-refund" data-status="' in page and "$150.00" in page
+    assert "on its way" in page
+    assert settle_at_stripe(app, payments_sim, parts(app, booking_id)[0]["id"]) == "succeeded"
+    assert "refunded to your card" in client.get(manage).get_data(as_text=True)
