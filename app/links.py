@@ -43,6 +43,12 @@ class WebLinks:
 
         return self.url("pay.checkout_page", slug=slug, ref=stage_ref(self.app, tenant_id, stage_id))
 
+    def document_download(self, slug: str, tenant_id: int, document_id: int) -> str:
+        from app.document_links import document_ref
+
+        return self.url("portal.document_by_link", slug=slug,
+                        ref=document_ref(self.app, tenant_id, document_id))
+
 
 def current_links() -> WebLinks:
     from flask import current_app

@@ -231,6 +231,31 @@ JOBS["process_refund_part"] = process_refund_part
 JOBS["refund_part_succeeded"] = refund_part_succeeded
 
 
+# -- invoices ------------------------------------------------------------------------------------
+@huey.task()
+def deliver_document(document_id: int) -> str:
+    """Render a document's PDF from its snapshot, store it, and email it once."""
+    from app.services import invoices
+
+    with app_session() as (app, session):
+        return invoices.deliver(session, document_id, WebLinks(app))
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_documents() -> int:
+    """Documents whose render or email job was lost: enqueue them again."""
+    from app.services import invoices
+
+    with app_session() as (_, session):
+        lost = invoices.lost_renders(session)
+    for document_id in lost:
+        deliver_document(document_id)
+    return len(lost)
+
+
+JOBS["deliver_document"] = deliver_document
+
+
 def _enqueue_after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a SAVEPOINT was released; the rows are not committed until the outer COMMIT

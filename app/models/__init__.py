@@ -4,6 +4,7 @@ from app.models.base import Base
 from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, BookingAddOn, DateSlot
 from app.models.catalog import AddOn, Package
 from app.models.email import EmailAttachment, OutboundEmail
+from app.models.invoice import Document, DocumentCounter, InvoiceSettings
 from app.models.payment import CheckoutIntent, Payment, PaymentSettings, PaymentStage, StripeEvent
 from app.models.refund import CancellationPolicy, RefundPart, RefundRequest
 from app.models.reminder import Reminder, ReminderRule
@@ -12,6 +13,7 @@ from app.models.token import ActionToken
 from app.models.user import User
 
 __all__ = [
+    "Document", "DocumentCounter", "InvoiceSettings",
     "Reminder",
     "ReminderRule",
     "ActionToken", "AddOn", "AuditEvent", "AvailabilitySettings", "Base", "BlackoutDate", "Booking",

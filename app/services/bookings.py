@@ -26,6 +26,7 @@ from app.services import (
     cancellation_policy,
     catalog,
     clock,
+    invoices,
     payment_stages,
     reminders,
 )
@@ -175,6 +176,8 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
                  subject_type="booking", subject_id=booking.id, status=initial_status,
                  event_date=booking.event_date.isoformat(), total_minor=booking.total_minor,
                  currency=booking.currency)
+    if initial_status == "confirmed":
+        invoices.add_invoice(session, tenant_id, booking.id)
     kind = "booking_received" if initial_status == "pending_deposit" else "booking_confirmed"
     booking_emails.queue_booking_email(session, booking, kind, links)
     reminders.sync_booking(session, tenant_id, booking.id)
@@ -220,6 +223,8 @@ def _transition(session: Session, booking: Booking, to: str, *, actor: str,
     audit.record(session, booking.tenant_id, f"booking.{to}", actor=actor, actor_user_id=actor_user_id,
                  subject_type="booking", subject_id=booking.id, **{"from": old}, **details)
     reminders.sync_booking(session, booking.tenant_id, booking.id)
+    if to == "confirmed":
+        invoices.add_invoice(session, booking.tenant_id, booking.id)  # numbered in this transaction
 
 
 def change_status(session: Session, tenant_id: int, booking_id: int, to: str, links: Links, *,

@@ -21,7 +21,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Booking, CheckoutIntent, Payment, PaymentStage, Tenant
-from app.services import audit, booking_emails, bookings, clock, email, jobs, payment_stages, reminders
+from app.services import (
+    audit,
+    booking_emails,
+    bookings,
+    clock,
+    email,
+    invoices,
+    jobs,
+    payment_stages,
+    reminders,
+)
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.gateway import Intent, IntentStateConflict, PaymentGateway
 from app.services.links import Links
@@ -189,6 +199,7 @@ def _queue_receipt(session: Session, booking: Booking, payment: Payment,
     locale = tenant.locale or "en_US"
     paid_for = [s.label for s in stages if s.payment_id == payment.id]
     left = [s for s in stages if s.status in payment_stages.OPEN]
+    receipt = invoices.add_receipt(session, booking, payment)  # numbered and rendered here
     email.queue_email(
         session, tenant.id, to=booking.email, kind="payment_receipt",
         subject=f"Receipt: {format_money(payment.amount_minor, payment.currency, locale)} "
@@ -205,7 +216,10 @@ def _queue_receipt(session: Session, booking: Booking, payment: Payment,
             if left else "",
             "received_text": payment.received_at.strftime("%Y-%m-%d"),
             **booking_emails.describe(booking, tenant),
+            "receipt_number": receipt.number,
+            "receipt_url": links.document_download(tenant.slug, tenant.id, receipt.id),
         },
+        attachments=(email.Attachment(f"{receipt.number}.pdf", "application/pdf", receipt.pdf),),
         dedupe_key=f"receipt-payment-{payment.id}")
 
 

@@ -3,6 +3,7 @@ from app.blueprints.dashboard import (  # noqa: F401
     availability,
     bookings,
     catalog,
+    invoices,
     payments,
     refunds,  # noqa: F401
     reminders,

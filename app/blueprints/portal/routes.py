@@ -21,6 +21,9 @@ from app.services import (
     booking_links,
     bookings,
     cancellation_policy,
+    invoice_pdf,
+    invoices,
+    payment_stages,
     refunds,
 )
 from app.services.errors import DateTaken, InvalidLink, InvalidTransition, ValidationFailed
@@ -54,9 +57,14 @@ def _summary(booking):
 @no_referrer
 def manage(token: str):
     booking = _booking(token, "manage")
+    money = payment_stages.booking_money(db.session, g.tenant.id, booking.id)
     return render_template("portal/manage.html", tenant=g.tenant, booking=booking, token=token,
                            shown=_summary(booking), changeable=booking.status in bookings.CHANGEABLE,
                            labels=bookings.LABELS,
+                           documents=invoices.for_booking(db.session, g.tenant.id, booking.id),
+                           document_titles=invoice_pdf.TITLES,
+                           balance=money.outstanding_minor
+                           if booking.status not in ("canceled", "expired") else None,
                            refund_requests=refunds.requests_for(db.session, g.tenant.id, booking.id),
                            money_text=_money_text)
 
