@@ -221,10 +221,13 @@ def sweep_refunds() -> int:
 
 
 @huey.task()
-def refund_part_succeeded(part_id: int) -> None:
-    """Enqueued once per refund part that succeeded, after its commit: the place for follow-up
-    documents (the invoices work issues the credit note here)."""
-    log.info("refund part %s succeeded", part_id)
+def refund_part_succeeded(part_id: int) -> int | None:
+    """Enqueued once per refund part that succeeded, after its commit: issue its credit note."""
+    from app.services import credit_notes
+
+    with app_session() as (_, session):
+        doc = credit_notes.credit_refund_part(session, part_id)
+        return doc.id if doc is not None else None
 
 
 JOBS["process_refund_part"] = process_refund_part
@@ -243,14 +246,19 @@ def deliver_document(document_id: int) -> str:
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_documents() -> int:
-    """Documents whose render or email job was lost: enqueue them again."""
+    """Documents whose render or email job was lost, and refunds whose credit note was: again."""
     from app.services import invoices
+
+    from app.services import credit_notes
 
     with app_session() as (_, session):
         lost = invoices.lost_renders(session)
+        uncredited = credit_notes.parts_without_credit_note(session)
     for document_id in lost:
         deliver_document(document_id)
-    return len(lost)
+    for part_id in uncredited:
+        refund_part_succeeded(part_id)
+    return len(lost) + len(uncredited)
 
 
 JOBS["deliver_document"] = deliver_document
