@@ -247,9 +247,7 @@ def deliver_document(document_id: int) -> str:
 @huey.periodic_task(crontab(minute="*"))
 def sweep_documents() -> int:
     """Documents whose render or email job was lost, and refunds whose credit note was: again."""
-    from app.services import invoices
-
-    from app.services import credit_notes
+    from app.services import credit_notes, invoices
 
     with app_session() as (_, session):
         lost = invoices.lost_renders(session)
