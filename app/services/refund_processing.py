@@ -31,7 +31,7 @@ from app.services.errors import Conflict, InvalidTransition
 from app.services.gateway import GatewayError, PaymentGateway, Refund, RefundRefused
 from app.services.links import Links
 from app.services.money import format_money
-from app.services.refunds import REASON_LABELS, STRIPE_REASONS, _reserve
+from app.services.refunds import STRIPE_REASONS, _reserve, queue_couple_email
 
 log = logging.getLogger(__name__)
 EVENT_TYPES = frozenset({"charge.refunded", "refund.created", "refund.updated", "refund.failed"})
@@ -235,7 +235,9 @@ def _settle(session: Session, part: RefundPart, to: str, error: str, links: Link
         # Hook for credit notes (invoices): one job per succeeded part, after the commit.
         jobs.after_commit(session, "refund_part_succeeded", part.id)
         if request.status == "succeeded":
-            _queue_completed_email(session, booking, request, part)
+            # The part whose success completed the request: it completes once per such part.
+            queue_couple_email(session, booking, request, "completed",
+                               f"refund-{request.id}-completed-by-{part.id}")
     elif to == "failed":
         _queue_failed_email(session, booking, part, error, links)
     session.commit()
@@ -286,20 +288,6 @@ def _sync_booking(session: Session, booking: Booking) -> None:
     except InvalidTransition:
         log.warning("booking %s changed while its refund settled; status left as is", booking.id)
     session.refresh(booking)
-
-
-def _queue_completed_email(session: Session, booking: Booking, request: RefundRequest,
-                           last_part: RefundPart) -> None:
-    tenant = session.get(Tenant, booking.tenant_id)
-    amount_text = format_money(request.amount_minor, request.currency, tenant.locale or "en_US")
-    email.queue_email(
-        session, tenant.id, to=booking.email, kind="refund_completed",
-        subject=f"Refund of {amount_text} completed – {tenant.name}",
-        context={"booking": booking, "request": request, "amount_text": amount_text,
-                 "reason_text": REASON_LABELS[request.reason],
-                 **booking_emails.describe(booking, tenant)},
-        # The part whose success completed the request: a request completes once per such part.
-        dedupe_key=f"refund-{request.id}-completed-by-{last_part.id}")
 
 
 def tenant_addresses(session: Session, tenant: Tenant) -> list[str]:

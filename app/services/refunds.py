@@ -246,21 +246,22 @@ def _file(session: Session, booking: Booking, amount_minor: int, reason: str, no
                  reason=reason, parts=[{"part_id": p.id, "payment_id": p.payment_id,
                                         "amount_minor": p.amount_minor} for p in parts],
                  **audit_details)
-    _queue_started_email(session, booking, request, links)
+    queue_couple_email(session, booking, request, "started", f"refund-{request.id}-started")
     return request
 
 
-def _queue_started_email(session: Session, booking: Booking, request: RefundRequest,
-                         links: Links) -> None:
+def queue_couple_email(session: Session, booking: Booking, request: RefundRequest, stage: str,
+                       dedupe_key: str) -> None:
+    """Tell the couple a refund `stage` ("started" or "completed"); once per dedupe key."""
     tenant = session.get(Tenant, booking.tenant_id)
     amount_text = format_money(request.amount_minor, request.currency, tenant.locale or "en_US")
     email.queue_email(
-        session, tenant.id, to=booking.email, kind="refund_started",
-        subject=f"Refund of {amount_text} started – {tenant.name}",
+        session, tenant.id, to=booking.email, kind=f"refund_{stage}",
+        subject=f"Refund of {amount_text} {stage} – {tenant.name}",
         context={"booking": booking, "request": request, "amount_text": amount_text,
                  "reason_text": REASON_LABELS[request.reason],
                  **booking_emails.describe(booking, tenant)},
-        dedupe_key=f"refund-{request.id}-started")
+        dedupe_key=dedupe_key)
 
 
 def request_refund(session: Session, tenant_id: int, booking_id: int, amount_minor: int | None,
