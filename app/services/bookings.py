@@ -5,7 +5,7 @@ Invariants kept here:
   `date_slots` for its date; the UNIQUE (tenant, date, slot) constraint means two transactions
   can never both take a date's last slot, on PostgreSQL or SQLite;
 - prices are copied from the catalog onto the booking when it is made;
-- `status` changes only in `_transition`, with a guarded UPDATE, so two racing changes (a couple
+- `status` changes only in `transition`, with a guarded UPDATE, so two racing changes (a couple
   canceling while the sweeper expires the hold) cannot both apply;
 - each public function commits once, or rolls back and raises.
 """
@@ -199,7 +199,7 @@ def allowed_transitions(booking: Booking) -> list[str]:
     return sorted(TRANSITIONS[booking.status] - {"expired"} - SETTLED_BY_REFUNDS, key=order.index)
 
 
-def _transition(session: Session, booking: Booking, to: str, *, actor: str,
+def transition(session: Session, booking: Booking, to: str, *, actor: str,
                 actor_user_id: int | None = None, **details: object) -> None:
     """Move the booking to `to` if the state machine allows it and nobody changed it meanwhile."""
     old = booking.status
@@ -234,7 +234,7 @@ def change_status(session: Session, tenant_id: int, booking_id: int, to: str, li
     """A tenant user moves a booking along the state machine; the couple hears of confirm/cancel."""
     booking = get_booking(session, tenant_id, booking_id)
     try:
-        _transition(session, booking, to, actor="user", actor_user_id=actor_user_id)
+        transition(session, booking, to, actor="user", actor_user_id=actor_user_id)
         if to == "canceled":
             booking_emails.revoke_links(session, booking)
             booking_emails.queue_booking_email(session, booking, "booking_canceled", links)
@@ -252,7 +252,7 @@ def cancel(session: Session, booking: Booking, links: Links, *, actor: str,
     """Cancel in the caller's transaction and commit: frees the date, ends every earlier link,
     emails the couple a new manage link and a METHOD:CANCEL calendar update."""
     try:
-        _transition(session, booking, "canceled", actor=actor, actor_user_id=actor_user_id)
+        transition(session, booking, "canceled", actor=actor, actor_user_id=actor_user_id)
         booking_emails.revoke_links(session, booking)
         booking_emails.queue_booking_email(session, booking, "booking_canceled", links)
     except DomainError:
@@ -355,7 +355,7 @@ def release_expired_holds(session: Session, limit: int = 500) -> int:
     expired = 0
     for booking in due:
         try:
-            _transition(session, booking, "expired", actor="system")
+            transition(session, booking, "expired", actor="system")
         except InvalidTransition:
             session.rollback()
             continue

@@ -177,11 +177,11 @@ def _after_payment(session: Session, booking: Booking, payment: Payment, links: 
     first_paid = bool(stages) and stages[0].status == "paid"
     all_paid = all(s.status == "paid" for s in stages)
     if booking.status == "pending_deposit" and first_paid:
-        bookings._transition(session, booking, "confirmed", actor="system", reason="deposit paid")
+        bookings.transition(session, booking, "confirmed", actor="system", reason="deposit paid")
         session.refresh(booking)
         booking_emails.queue_booking_email(session, booking, "booking_confirmed", links)
     if booking.status == "confirmed" and all_paid:
-        bookings._transition(session, booking, "paid_in_full", actor="system",
+        bookings.transition(session, booking, "paid_in_full", actor="system",
                              reason="every stage paid")
         session.refresh(booking)
     if booking.status in ("canceled", "expired"):

@@ -283,7 +283,7 @@ def _sync_booking(session: Session, booking: Booking) -> None:
     if target == booking.status or target not in bookings.TRANSITIONS.get(booking.status, ()):
         return
     try:
-        bookings._transition(session, booking, target, actor="system", refunded_minor=refunded,
+        bookings.transition(session, booking, target, actor="system", refunded_minor=refunded,
                              captured_minor=captured, currency=booking.currency)
     except InvalidTransition:
         log.warning("booking %s changed while its refund settled; status left as is", booking.id)

@@ -315,7 +315,7 @@ def cancel_booking(session: Session, booking: Booking, links: Links, *, actor: s
         amount = quote.amount_minor if refund_minor is None or actor == "couple" else refund_minor
         if amount < 0:
             raise ValidationFailed({"refund_amount": "Enter zero or a positive amount."})
-        bookings._transition(session, booking, "canceled", actor=actor, actor_user_id=actor_user_id,
+        bookings.transition(session, booking, "canceled", actor=actor, actor_user_id=actor_user_id,
                              refund_minor=amount, policy_refund_minor=quote.amount_minor)
         _void_unpaid_stages(session, booking)
         booking_emails.revoke_links(session, booking)
