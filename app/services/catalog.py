@@ -142,8 +142,9 @@ def bookable_selection(session: Session, tenant_id: int, package_id: object,
                        add_on_ids: Sequence[object]) -> tuple[Package | None, list[AddOn], dict[str, str]]:
     """Resolve ids a couple submitted to this tenant's active package and add-ons.
 
-    Unknown ids, another tenant's ids, inactive ones and add-ons of another package are all
-    reported the same way, as field errors, so nothing about other tenants leaks.
+    Unknown ids, another tenant's ids, inactive ones, add-ons of another package and add-ons in
+    another currency than the package are all reported the same way, as field errors, so nothing
+    about other tenants leaks.
     """
     problems: dict[str, str] = {}
     package = None
@@ -167,7 +168,9 @@ def bookable_selection(session: Session, tenant_id: int, package_id: object,
         query = select(AddOn).where(AddOn.id.in_(wanted), AddOn.tenant_id == tenant_id,
                                     AddOn.active.is_(True))
         if package is not None:
-            query = query.where(or_(AddOn.package_id.is_(None), AddOn.package_id == package.id))
+            # An add-on priced before the tenant changed currency cannot be added to this total.
+            query = query.where(or_(AddOn.package_id.is_(None), AddOn.package_id == package.id),
+                                AddOn.currency == package.currency)
         chosen = list(session.scalars(query.order_by(AddOn.id)))
         if len(chosen) != len(wanted):
             problems["add_on_ids"] = "Choose add-ons from the list shown for your package."

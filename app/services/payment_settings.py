@@ -36,11 +36,27 @@ def _row(session: Session, tenant_id: int, package_id: int | None) -> PaymentSet
     return session.scalar(query)
 
 
-def rule_for(session: Session, tenant_id: int, package_id: int | None) -> ScheduleRule:
-    """The rule a booking of this package uses: its override, else the tenant's, else default."""
-    row = _row(session, tenant_id, package_id) if package_id is not None else None
-    row = row or _row(session, tenant_id, None)
-    return _rule(row) if row else DEFAULT_RULE
+def rule_for(session: Session, tenant_id: int, package_id: int | None,
+             currency: str | None = None) -> ScheduleRule:
+    """The rule a booking of this package uses: its override, else the tenant's, else default.
+
+    A fixed deposit is an amount in the currency it was set in: for a booking in another
+    currency (the tenant switched currency since) that rule is skipped, never reinterpreted."""
+    rows = [_row(session, tenant_id, package_id) if package_id is not None else None,
+            _row(session, tenant_id, None)]
+    for row in rows:
+        if row is None:
+            continue
+        if currency is not None and row.deposit_fixed_minor is not None and row.currency != currency:
+            continue
+        return _rule(row)
+    return DEFAULT_RULE
+
+
+def fixed_deposit_currency(session: Session, tenant_id: int, package_id: int | None) -> str | None:
+    """The currency of the fixed deposit stored at exactly this level (None: not a fixed one)."""
+    row = _row(session, tenant_id, package_id)
+    return row.currency if row is not None and row.deposit_fixed_minor is not None else None
 
 
 def stored_rule(session: Session, tenant_id: int, package_id: int | None) -> ScheduleRule | None:
@@ -180,5 +196,5 @@ def clear_override(session: Session, tenant_id: int, package_id: int, *, actor_u
     session.commit()
 
 
-__all__ = ["DEFAULT_RULE", "FULL", "RuleForm", "clear_override", "parse_rule", "rule_as_form",
-           "rule_for", "save_rule", "stored_rule"]
+__all__ = ["DEFAULT_RULE", "FULL", "RuleForm", "clear_override", "fixed_deposit_currency", "parse_rule",
+           "rule_as_form", "rule_for", "save_rule", "stored_rule"]

@@ -28,7 +28,7 @@ def local_date(moment: datetime, timezone: str) -> date:
 def create_stages(session: Session, booking: Booking) -> list[PaymentStage]:
     """Plan and add the booking's stages in the caller's transaction (no commit)."""
     tenant = session.get(Tenant, booking.tenant_id)
-    rule = payment_settings.rule_for(session, booking.tenant_id, booking.package_id)
+    rule = payment_settings.rule_for(session, booking.tenant_id, booking.package_id, booking.currency)
     booked_on = local_date(booking.created_at, tenant.timezone)
     now = clock.now()
     rows = []

@@ -118,7 +118,10 @@ def payment_settings_page(package_id: int | None = None):
             flash("Payment schedule saved. New bookings use it.", "success")
             return redirect(request.path)
     return render_template("dashboard/payments/settings.html", tenant=tenant, form=form, package=package,
-                           overridden=stored is not None), (400 if form.errors or form.form_errors else 200)
+                           overridden=stored is not None,
+                           fixed_currency=payment_settings.fixed_deposit_currency(db.session, tenant.id,
+                                                                                  package_id)
+                           ), (400 if form.errors or form.form_errors else 200)
 
 
 @bp.get("/payments/events")

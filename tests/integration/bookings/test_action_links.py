@@ -47,13 +47,17 @@ def test_gets_of_every_link_change_nothing(client, app, shop, tenant_a):
 def test_same_cancel_post_twice_gives_one_change_and_one_refusal(client, app, shop, tenant_a):
     day = future(app, tenant_a.tenant_id)
     booking_id = book(app, tenant_a.tenant_id, shop.package_id, day)
-    url = path_of(outbox_links(app)[-1]["cancel"])
+    links = outbox_links(app)[-1]
+    url = path_of(links["cancel"])
     page = client.get(url).get_data(as_text=True)
     token = csrf_from(page)
     first = client.post(url, data={"csrf_token": token})
     second = client.post(url, data={"csrf_token": token})
     assert first.status_code == 200 and "is canceled" in first.get_data(as_text=True)
     assert second.status_code == 410 and "Email me a fresh link" in second.get_data(as_text=True)
+    for earlier in (links["manage"], links["reschedule"]):  # the booking's earlier links end too
+        assert client.get(path_of(earlier)).status_code == 410
+    assert client.get(path_of(outbox_links(app)[-1]["manage"])).status_code == 200  # the new one works
     assert _state(app, booking_id)[:3] == ("canceled", day, ())
     assert len(outbox_links(app)) == 2  # received + one canceled email
 

@@ -195,3 +195,21 @@ def test_script_in_names_is_escaped_in_pages_and_emails(client, owner_client, sh
         assert evil not in html
         assert "&lt;script&gt;" in html
     assert evil in text_body  # plain text is not HTML: shown as typed
+
+
+def test_an_add_on_priced_in_another_currency_is_refused_not_summed(client, shop, app, tenant_a):
+    """After the owner switches currency, old packages keep theirs: a booking never adds yen to dollars."""
+    from app.extensions import db
+    from app.models import Booking
+    from app.services import catalog, tenants
+
+    with app.app_context():
+        tenants.update_settings(db.session, tenant_a.tenant_id, tenant_a.user_id, {"currency": "JPY"})
+        kimono = catalog.save_add_on(db.session, tenant_a.tenant_id, tenant_a.user_id, title="Kimono",
+                                     description="", price_text="5000", package_id=None).id
+        db.session.remove()
+    day = future(app, tenant_a.tenant_id)
+    response = post_form(client, "/t/alpha/", booking_form(shop.package_id, day, add_on_ids=[str(kimono)]))
+    assert response.status_code == 400
+    assert "Choose add-ons from the list shown for your package" in response.get_data(as_text=True)
+    assert _count(app, Booking) == 0

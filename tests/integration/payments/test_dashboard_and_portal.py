@@ -178,6 +178,16 @@ def test_tenant_a_gets_404_for_tenant_b_payment_pages(app, client, shop, shop_b,
                      {"scope": "next", "method": "cash"}, get_url="/dashboard/payments").status_code == 404
     assert post_form(owner_a, f"/dashboard/payments/events/{event_b}/replay", {},
                      get_url="/dashboard/payments/events").status_code == 404
+    for action in ("save", "inherit"):
+        assert post_form(owner_a, f"/dashboard/packages/{shop_b.package_id}/payments",
+                         {"action": action, "mode": "deposit", "deposit_kind": "percent",
+                          "deposit_percent": "99", "balance_due_days": "1"},
+                         get_url="/dashboard/payments/settings").status_code == 404
+    with app.app_context():
+        from app.services import payment_settings
+
+        assert payment_settings.stored_rule(db.session, tenant_b.tenant_id, shop_b.package_id) is None
+        db.session.remove()
     assert "evt_b" not in owner_a.get("/dashboard/payments/events").get_data(as_text=True)
     assert "No balances outstanding." in owner_a.get("/dashboard/payments").get_data(as_text=True)
     # B's checkout reference under A's address, and a tampered reference.
@@ -188,3 +198,36 @@ def test_tenant_a_gets_404_for_tenant_b_payment_pages(app, client, shop, shop_b,
     assert client.get(checkout_path(app, "alpha", tenant_a.tenant_id, stage_b)).status_code == 404
     assert payments_sim.control.requests("/v1/payment_intents") == []
     assert client.get(b_path).status_code == 200
+
+
+def test_a_fixed_deposit_is_never_applied_in_another_currency(app, owner_client, tenant_a):
+    """$500.00 set while the tenant sold in USD does not become ¥50,000 after a switch to JPY."""
+    from app.extensions import db
+    from app.services import catalog, tenants
+
+    response = _settings(owner_client, "/dashboard/payments/settings", deposit_kind="fixed",
+                         deposit_amount="500.00")
+    assert response.status_code == 302
+    with app.app_context():
+        tenants.update_settings(db.session, tenant_a.tenant_id, tenant_a.user_id, {"currency": "JPY"})
+        package_id = catalog.save_package(db.session, tenant_a.tenant_id, tenant_a.user_id, title="Kimono",
+                                          description="", price_text="300000").id
+        db.session.remove()
+    yen = stages(app, new_booking(app, tenant_a, package_id))
+    assert [(s["amount"], s["currency"]) for s in yen] == [(90000, "JPY"), (210000, "JPY")]  # default 30 %
+    settings_page = owner_client.get("/dashboard/payments/settings").get_data(as_text=True)
+    assert "was set in USD" in settings_page
+
+
+def test_radio_and_checkbox_groups_are_named_by_a_legend(app, owner_client, shop, tenant_a):
+    """A screen reader names a group of choices by its legend; a <label> cannot point at a list."""
+    booking_id = new_booking(app, tenant_a, shop.package_id)
+    pages = {"/dashboard/payments/settings": ("Schedule", "Deposit"),
+             f"/dashboard/bookings/{booking_id}/payments": ("Settles",),
+             "/dashboard/bookings/new": ("Package", "Add-ons")}
+    for url, groups in pages.items():
+        html = owner_client.get(url).get_data(as_text=True)
+        for name in groups:
+            assert f"<legend>{name}</legend>" in html, (url, name)
+        for field_id in ("mode", "deposit_kind", "scope", "package_id", "add_on_ids"):
+            assert f'<label for="{field_id}">' not in html, (url, field_id)
