@@ -234,6 +234,12 @@ def change_status(session: Session, tenant_id: int, booking_id: int, to: str, li
     """A tenant user moves a booking along the state machine; the couple hears of confirm/cancel."""
     booking = get_booking(session, tenant_id, booking_id)
     try:
+        if to == "paid_in_full" and payment_stages.next_open(
+                payment_stages.stages_for(session, tenant_id, booking.id)) is not None:
+            # Status must not claim money that is not there: record the payments instead.
+            raise InvalidTransition("Stages are still due: record the outstanding payments (an "
+                                    "offline payment settles them) and the booking becomes paid "
+                                    "in full by itself.")
         transition(session, booking, to, actor="user", actor_user_id=actor_user_id)
         if to == "canceled":
             booking_emails.revoke_links(session, booking)

@@ -59,6 +59,10 @@ def _templates() -> Environment:
     return _env
 
 
+def one_line(value: str) -> str:
+    return " ".join(str(value).split())
+
+
 def queue_email(
     session: Session,
     tenant_id: int,
@@ -70,7 +74,12 @@ def queue_email(
     dedupe_key: str | None = None,
     attachments: tuple[Attachment, ...] = (),
 ) -> OutboundEmail:
-    """Render `emails/<kind>.txt|.html` into a pending row; it is sent after the commit."""
+    """Render `emails/<kind>.txt|.html` into a pending row; it is sent after the commit.
+
+    Header values never carry line breaks (a package title typed with one would otherwise make
+    the message unsendable, or inject headers): they are folded to single spaces here."""
+    subject = one_line(subject)
+    to = one_line(to)
     tenant = session.get(Tenant, tenant_id)
     values = {"tenant": tenant, "subject": subject, **context}
     env = _templates()

@@ -15,3 +15,4 @@ def test_the_filter_rewrites_formatted_records():
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /t/x/b/%s"', (token,), None)
     RedactTokens().filter(record)
     assert token not in record.getMessage()
+

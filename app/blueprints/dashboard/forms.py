@@ -10,7 +10,9 @@ class SettingsForm(FlaskForm):
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)],
                            description="An IANA name such as Europe/Berlin.")
     currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)],
-                           description="ISO 4217 code such as USD, EUR or JPY.")
+                           description="ISO 4217 code such as USD, EUR or JPY. Packages and add-ons "
+                                       "keep the currency they were priced in: re-enter their prices "
+                                       "after a change.")
     locale = StringField("Locale", validators=[DataRequired(), Length(max=16)],
                          description="How amounts and dates are written, e.g. en_US or de_DE.")
     contact_email = EmailField("Contact email", validators=[Optional(), Email(), Length(max=254)])

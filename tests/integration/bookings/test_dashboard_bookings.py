@@ -97,12 +97,31 @@ def test_detail_shows_timeline_and_status_changes_follow_the_state_machine(app, 
         response = post_form(owner_client, url + "/status", {"to": bad}, get_url=url)
         assert response.status_code == 302
         assert "cannot become" in owner_client.get(url).get_data(as_text=True)
+    # Paid in full is not a button while money is due: recording the payments gets there.
     post_form(owner_client, url + "/status", {"to": "paid_in_full"}, get_url=url)
+    assert "Stages are still due" in owner_client.get(url).get_data(as_text=True)
+    settle_all_stages_offline(app, tenant_a, booking_id)
     post_form(owner_client, url + "/status", {"to": "completed"}, get_url=url)
     html = owner_client.get(url).get_data(as_text=True)
     assert "completed" in html and "Mark " not in html
     for action in ("created", "confirmed", "paid in full", "completed"):
         assert action in html
+
+
+def settle_all_stages_offline(app, account, booking_id):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.links import WebLinks
+    from app.models import PaymentStage
+    from app.services import payments
+
+    with app.app_context():
+        ids = db.session.scalars(select(PaymentStage.id).where(PaymentStage.booking_id == booking_id)).all()
+        payments.record_offline_payment(db.session, account.tenant_id, booking_id,
+                                        payments.OfflinePayment(stage_ids=list(ids), method="cash"),
+                                        WebLinks(app), actor_user_id=account.user_id)
+        db.session.remove()
 
 
 def test_invalid_transitions_raise_named_errors(app, shop, tenant_a):
