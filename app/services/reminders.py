@@ -143,9 +143,15 @@ def sync_booking(session: Session, tenant_id: int, booking_id: int) -> None:
         Reminder.tenant_id == tenant_id, Reminder.booking_id == booking_id))}
     wanted = {o.key: o for o in plan(session, booking, tenant)} if booking.status in LIVE_STATUSES else {}
     for key, row in existing.items():
+        occ = wanted.get(key)
+        if row.status == "canceled" and occ is not None and occ.due_at >= now:
+            # Canceled because its rule was off or its moment had passed; wanted again (the rule
+            # is back on, the booking moved back out): schedule it again rather than never.
+            _apply(row, occ, now)
+            row.status, row.skip_reason, row.attempts, row.next_attempt_at = "scheduled", "", 0, occ.due_at
+            continue
         if row.status not in PENDING:
             continue
-        occ = wanted.get(key)
         if occ is None:
             _cancel(row, now, "booking canceled" if booking.status not in LIVE_STATUSES
                     else "no longer needed (rule off or stage paid)")

@@ -87,3 +87,38 @@ def test_a_late_confirmation_skips_moments_already_gone(app, db_session, confirm
     booking_id = confirmed(days=2)  # the 3-days-before reminder is already in the past
     kinds = [(r.kind, r.local_time) for r in reminders_of(db_session, booking_id)]
     assert ("before_event", time(10)) not in kinds and ("before_event", time(14)) in kinds
+
+
+def test_a_rule_turned_back_on_schedules_its_reminders_again(app, db_session, tenant_a, confirmed):
+    from app.extensions import db
+    from app.services import reminders
+
+    booking_id = confirmed(days=30)
+    rule_id = int(reminders_of(db_session, booking_id)[0].key.split(":")[0])
+    with app.app_context():
+        reminders.set_rule_active(db.session, tenant_a.tenant_id, tenant_a.user_id, rule_id, False)
+        reminders.set_rule_active(db.session, tenant_a.tenant_id, tenant_a.user_id, rule_id, True)
+    keys = {r.key: r.status for r in reminders_of(db_session, booking_id)}
+    assert keys[f"{rule_id}:0"] == "scheduled"
+
+
+def test_a_reschedule_back_out_of_the_past_schedules_the_reminder_again(app, db_session, tenant_a,
+                                                                        confirmed):
+    from app.extensions import db
+    from app.links import WebLinks
+    from app.services import bookings
+    from tests.integration.bookings.helpers import future
+
+    booking_id = confirmed(days=30)
+    three_days = reminders_of(db_session, booking_id)[0]
+    assert (three_days.kind, three_days.local_time) == ("before_event", time(10))
+    # First inside the 3 days (the reminder is gone), then well ahead again.
+    for day in (future(app, tenant_a.tenant_id, 2), future(app, tenant_a.tenant_id, 40)):
+        with app.app_context():
+            booking = bookings.get_booking(db.session, tenant_a.tenant_id, booking_id)
+            bookings.reschedule(db.session, booking, day,
+                                WebLinks(app), actor="user", actor_user_id=tenant_a.user_id,
+                                enforce_cutoff=False)
+    row = {r.key: r for r in reminders_of(db_session, booking_id)}[three_days.key]
+    assert row.status == "scheduled"
+    assert row.local_date == future(app, tenant_a.tenant_id, 40) - timedelta(days=3)
