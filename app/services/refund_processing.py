@@ -164,6 +164,7 @@ def apply_refund(session: Session, part_id: int, refund: Refund, links: Links, *
     """Bring the part in line with the refund fetched from Stripe; commits. Returns the part's
     status afterwards ("mismatch" when the refund is not this part's)."""
     part = session.get(RefundPart, part_id, populate_existing=True)
+    stripe_failed_it = part.stripe_status in ("failed", "canceled")
     if part.stripe_refund_id not in (None, refund.id) or refund.amount != part.amount_minor \
             or refund.currency != part.currency:
         log.warning("refund %s does not match part %s: ignored", refund.id, part_id)
@@ -194,14 +195,18 @@ def apply_refund(session: Session, part_id: int, refund: Refund, links: Links, *
         return "processing"
     part = session.get(RefundPart, part_id, populate_existing=True)
     reason = refund.failure_reason.replace("_", " ") if refund.failure_reason else ""
-    return _settle(session, part, target, f"Stripe: {reason}" if reason else "", links, source=source)
+    # A part we gave up on (every attempt timed out) whose refund Stripe made after all: the
+    # refund is real, so the part succeeds; left failed, its Retry would refund a second time.
+    return _settle(session, part, target, f"Stripe: {reason}" if reason else "", links, source=source,
+                   from_our_failure=not stripe_failed_it)
 
 
 def _settle(session: Session, part: RefundPart, to: str, error: str, links: Links, *,
-            source: str) -> str:
+            source: str, from_our_failure: bool = False) -> str:
     """Move the part to a final status once, and its money with it; commits."""
     old = part.status
-    if old not in SETTLES_FROM[to]:
+    allowed = SETTLES_FROM[to] + (("failed",) if to == "succeeded" and from_our_failure else ())
+    if old not in allowed:
         session.commit()
         return old
     now = clock.now()
@@ -214,7 +219,9 @@ def _settle(session: Session, part: RefundPart, to: str, error: str, links: Link
         session.rollback()  # someone else settled it meanwhile
         return session.get(RefundPart, part.id, populate_existing=True).status
     amount = part.amount_minor
-    if to == "succeeded":
+    if to == "succeeded" and old == "failed":
+        values = {"refunded_minor": Payment.refunded_minor + amount}  # its reservation was given back
+    elif to == "succeeded":
         values = {"refund_pending_minor": Payment.refund_pending_minor - amount,
                   "refunded_minor": Payment.refunded_minor + amount}
     elif old == "succeeded":
@@ -413,6 +420,10 @@ def retry_part(session: Session, tenant_id: int, part_id: int, *, actor_user_id:
             select(RefundPart.id).where(RefundPart.retry_of_id == part.id)):
         session.rollback()
         raise InvalidTransition("Only a failed refund can be retried, once.")
+    if part.stripe_refund_id is not None and part.stripe_status not in ("failed", "canceled"):
+        # We gave up on it, but Stripe has the refund and has not settled it: wait for Stripe.
+        session.rollback()
+        raise InvalidTransition("Stripe is still processing this refund; it cannot be retried.")
     payment = session.get(Payment, part.payment_id)
     if not _reserve(session, payment, part.amount_minor):
         session.rollback()

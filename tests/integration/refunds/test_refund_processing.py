@@ -226,3 +226,56 @@ def test_duplicated_and_reordered_refund_webhooks_leave_a_consistent_state(
     assert audit_actions(app, booking_id).count("refund.succeeded") == 1
     assert reconcile(app, part["id"]) == "succeeded"
     assert booking_status(app, booking_id) == "partially_refunded"
+
+
+def test_a_part_given_up_on_a_lost_answer_that_stripe_made_settles_and_cannot_refund_twice(
+        app, client, owner_client, shop, tenant_a, payments_sim):
+    """Every attempt timed out, but one of them reached Stripe: when Stripe's refund shows up
+    (webhook, listing), the part is what Stripe says, not failed with a Retry that refunds again."""
+    from app.extensions import db
+    from app.links import WebLinks
+    from app.payments_web import gateway_for
+    from app.services import refund_processing
+    from app.services.gateway import GatewayError
+
+    booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
+    request_refund(app, tenant_a, booking_id, 30000)
+    part_id = _part(app, booking_id)["id"]
+
+    class AnswerLost:
+        def __init__(self, real):
+            self.real = real
+
+        def create_refund(self, **kwargs):
+            self.real.create_refund(**kwargs)
+            raise GatewayError("Stripe did not answer in time.")
+
+    with app.app_context():
+        outcome = refund_processing.process_part(
+            db.session, part_id, AnswerLost(gateway_for(app)), WebLinks(app),
+            refund_processing.RetryPolicy(max_attempts=1))
+        db.session.remove()
+    assert outcome == "failed" and money(app, booking_id)[0]["pending"] == 0
+
+    def webhook(event_type, refund_id):
+        with app.app_context():
+            refund_processing.handle_event(db.session, event_type, refund_id, gateway_for(app),
+                                           WebLinks(app), claimed_tenant_id=tenant_a.tenant_id)
+            db.session.remove()
+
+    [refund] = sim_refunds(payments_sim)
+    webhook("refund.created", refund["id"])  # Stripe holds it as pending: no retry meanwhile
+    assert _part(app, booking_id)["stripe_id"] == refund["id"]
+    panel = owner_client.get(f"/dashboard/bookings/{booking_id}/refunds").get_data(as_text=True)
+    refused = owner_client.post(f"/dashboard/bookings/{booking_id}/refunds/parts/{part_id}/retry",
+                                data={"csrf_token": csrf_from(panel)}, follow_redirects=True)
+    assert "Stripe is still processing this refund" in refused.get_data(as_text=True)
+    assert len(parts(app, booking_id)) == 1
+    payments_sim.control.settle_refunds()
+    webhook("refund.updated", refund["id"])
+    part = _part(app, booking_id)
+    assert (part["status"], part["stripe_id"]) == ("succeeded", refund["id"])
+    assert money(app, booking_id)[0]["refunded"] == 30000
+    assert requests(app, booking_id)[0]["status"] == "succeeded"
+    panel = owner_client.get(f"/dashboard/bookings/{booking_id}/refunds").get_data(as_text=True)
+    assert ">Retry</button>" not in panel
