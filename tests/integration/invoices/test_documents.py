@@ -301,3 +301,19 @@ def test_lost_render_jobs_are_found_by_the_sweeper(app, tenant_a, shop):
     with app.app_context():
         assert invoices.lost_renders(db.session) == []
         db.session.remove()
+
+
+def test_accents_and_euro_pound_yen_appear_in_the_pdf(app, tenant_a, shop):
+    from app.extensions import db
+    from app.models import Document
+    from app.services import invoice_pdf
+
+    booking_id = confirmed_booking(app, tenant_a, shop.package_id, names="Zoë & Øyvind Müller")
+    with app.app_context():
+        snapshot = dict(db.session.scalars(select(Document.snapshot)
+                                           .where(Document.booking_id == booking_id)).one())
+        db.session.remove()
+    for currency, symbol in (("EUR", "€"), ("GBP", "£"), ("JPY", "¥")):
+        content, _ = invoice_pdf.render({**snapshot, "currency": currency})
+        text = squash(pdf_text(content))
+        assert symbol in text and "Zoë & Øyvind Müller" in text, (currency, text)
