@@ -81,6 +81,56 @@ def test_worker_killed_after_stripe_answered_gives_exactly_one_refund_after_a_re
     assert money(app, booking_id)[0]["refunded"] == 30000 and money(app, booking_id)[0]["pending"] == 0
 
 
+def test_consumer_process_killed_by_sigkill_after_stripe_answered_gives_exactly_one_refund(
+        app, client, shop, tenant_a, payments_sim):
+    """kill -9 of a real consumer process between Stripe's answer and our commit."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.queue import huey
+    from app.services import clock
+    from app.tasks import sweep_refunds
+
+    booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
+    payments_sim.control.configure(refund_delay=-1)
+    script = Path(__file__).with_name("kill9_consumer.py")
+    env = dict(os.environ, STRIPE_API_BASE=payments_sim.url)
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "consumer up"
+        request_refund(app, tenant_a, booking_id, 30000)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = proc.stdout.read()
+    assert proc.returncode == -9, output  # SIGKILL: no cleanup, no commit
+    assert "killing myself after Stripe made" in output
+    part = _part(app, booking_id)
+    assert (part["status"], part["stripe_id"]) == ("processing", None)
+    assert len(sim_refunds(payments_sim)) == 1  # Stripe did make it
+
+    clock.advance(timedelta(minutes=3))  # the dead worker's claim is stale now
+    restarted = RunningConsumer(huey)
+    restarted.start()
+    try:
+        sweep_refunds()
+        wait_until(lambda: _part(app, booking_id)["stripe_id"])
+        payments_sim.control.settle_refunds()
+        clock.advance(timedelta(minutes=6))
+        sweep_refunds()
+        wait_until(lambda: _part(app, booking_id)["status"] == "succeeded")
+    finally:
+        restarted.stop()
+    [refund] = sim_refunds(payments_sim)  # the replayed key found the same refund: still one
+    assert refund["status"] == "succeeded" and refund["amount"] == 30000
+    assert requests(app, booking_id)[0]["status"] == "succeeded"
+    assert money(app, booking_id)[0]["refunded"] == 30000 and money(app, booking_id)[0]["pending"] == 0
+
+
 def test_stripe_errors_and_rate_limits_are_retried_to_success(
         app, client, shop, tenant_a, payments_sim, fast_refund_retries, consumer):
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
