@@ -131,3 +131,34 @@ def test_the_couple_sees_the_refund_status_in_the_portal(
     assert "on its way" in page
     assert settle_at_stripe(app, payments_sim, parts(app, booking_id)[0]["id"]) == "succeeded"
     assert "refunded to your card" in client.get(manage).get_data(as_text=True)
+
+
+def test_each_request_attempt_and_outcome_is_audited_with_tenant_actor_and_amounts(
+        app, client, shop, tenant_a, payments_sim, consumer):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import AuditEvent
+
+    booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
+    request_id = request_refund(app, tenant_a, booking_id, 12345)
+    [part] = parts(app, booking_id)
+    assert settle_at_stripe(app, payments_sim, part["id"]) == "succeeded"
+    with app.app_context():
+        events = {e.action: e for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_type == "booking",
+                                     AuditEvent.subject_id == booking_id,
+                                     AuditEvent.action.like("refund.%")))}
+        db.session.remove()
+    requested, attempt = events["refund.requested"], events["refund.attempt"]
+    succeeded = events["refund.succeeded"]
+    assert all(e.tenant_id == tenant_a.tenant_id for e in events.values())
+    assert (requested.actor, requested.actor_user_id) == ("user", tenant_a.user_id)
+    assert requested.details["amount_minor"] == 12345 and requested.details["currency"] == "USD"
+    assert requested.details["refund_request_id"] == request_id
+    assert requested.details["parts"] == [{"part_id": part["id"], "payment_id": part["payment_id"],
+                                           "amount_minor": 12345}]
+    assert attempt.details["refund_part_id"] == part["id"] and attempt.details["attempt"] == 1
+    assert attempt.details["amount_minor"] == 12345
+    assert succeeded.actor == "stripe" and succeeded.details["amount_minor"] == 12345
+    assert succeeded.details["stripe_refund_id"] == parts(app, booking_id)[0]["stripe_id"] is not None

@@ -250,3 +250,29 @@ def test_claims_skip_rows_locked_by_another_dispatcher(app, db_session, confirme
     [t.join() for t in threads]
     claimed = results[0] + results[1]
     assert len(claimed) == len(set(claimed)) >= 5
+
+
+def test_nightly_recovery_is_capped_and_only_looks_back_seven_days(app, db_session, confirmed):
+    from app.extensions import db
+    from app.models import Reminder
+    from app.services import clock, reminders
+
+    ids = [confirmed(days=30 + i, email=f"r{i}@example.com") for i in range(4)]
+    rows = [first_reminder(db_session, b) for b in ids]
+    now = clock.now()
+    ages = [timedelta(days=1), timedelta(days=2), timedelta(days=3), timedelta(days=8)]
+    for row, age in zip(rows, ages, strict=True):
+        row.status, row.due_at, row.attempts = "failed", now - age, reminders.MAX_ATTEMPTS
+    db_session.commit()
+    with app.app_context():
+        assert reminders.recover_failed(db.session, cap=2) == 2
+        db.session.remove()
+    db_session.expire_all()
+    statuses = [db_session.get(Reminder, r.id).status for r in rows]
+    # The two most recent come back; the third waits for the next night; 8 days old stays failed.
+    assert statuses == ["scheduled", "scheduled", "failed", "failed"]
+    with app.app_context():
+        assert reminders.recover_failed(db.session, cap=2) == 1
+        db.session.remove()
+    db_session.expire_all()
+    assert [db_session.get(Reminder, r.id).status for r in rows][2:] == ["scheduled", "failed"]
