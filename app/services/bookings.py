@@ -194,9 +194,22 @@ def get_booking(session: Session, tenant_id: int, booking_id: int) -> Booking:
     return booking
 
 
-def allowed_transitions(booking: Booking) -> list[str]:
+def _manual_problem(session: Session, booking: Booking, to: str) -> str | None:
+    """Why an owner may not set `to` by hand although the state machine allows it."""
+    if to == "paid_in_full" and payment_stages.next_open(
+            payment_stages.stages_for(session, booking.tenant_id, booking.id)) is not None:
+        # Status must not claim money that is not there: record the payments instead.
+        return ("Stages are still due: record the outstanding payments (an offline payment "
+                "settles them) and the booking becomes paid in full by itself.")
+    return None
+
+
+def allowed_transitions(session: Session, booking: Booking) -> list[str]:
+    """The status buttons an owner sees: what the state machine allows and money agrees with."""
     order = list(TRANSITIONS)
-    return sorted(TRANSITIONS[booking.status] - {"expired"} - SETTLED_BY_REFUNDS, key=order.index)
+    allowed = TRANSITIONS[booking.status] - {"expired"} - SETTLED_BY_REFUNDS
+    return sorted((to for to in allowed if _manual_problem(session, booking, to) is None),
+                  key=order.index)
 
 
 def transition(session: Session, booking: Booking, to: str, *, actor: str,
@@ -234,12 +247,9 @@ def change_status(session: Session, tenant_id: int, booking_id: int, to: str, li
     """A tenant user moves a booking along the state machine; the couple hears of confirm/cancel."""
     booking = get_booking(session, tenant_id, booking_id)
     try:
-        if to == "paid_in_full" and payment_stages.next_open(
-                payment_stages.stages_for(session, tenant_id, booking.id)) is not None:
-            # Status must not claim money that is not there: record the payments instead.
-            raise InvalidTransition("Stages are still due: record the outstanding payments (an "
-                                    "offline payment settles them) and the booking becomes paid "
-                                    "in full by itself.")
+        problem = _manual_problem(session, booking, to)
+        if problem:
+            raise InvalidTransition(problem)
         transition(session, booking, to, actor="user", actor_user_id=actor_user_id)
         if to == "canceled":
             booking_emails.revoke_links(session, booking)

@@ -81,7 +81,7 @@ def booking_detail(booking_id: int):
     return render_template(
         "dashboard/bookings/detail.html", tenant=tenant, booking=booking,
         shown=booking_emails.describe(booking, tenant), labels=bookings.LABELS,
-        transitions=bookings.allowed_transitions(booking), status_form=StatusForm(),
+        transitions=bookings.allowed_transitions(db.session, booking), status_form=StatusForm(),
         events=bookings.timeline(db.session, current_user.tenant_id, booking_id))
 
 
