@@ -1,0 +1,37 @@
+"""Every dashboard page and the couple's pages fit a phone: no sideways scrolling of the page
+(wide tables scroll inside their own box)."""
+from __future__ import annotations
+
+from tests.integration.bookings.helpers import make_catalog, outbox_links
+from tests.integration.invoices.helpers import confirmed_booking, deliver_all
+
+PHONE_WIDTH = 390
+
+
+def overflow(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth") - PHONE_WIDTH
+
+
+def test_pages_fit_a_phone(app, live_server, phone_page, tenant_a):
+    shop = make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
+    booking_id = confirmed_booking(app, tenant_a, shop.package_id, names="Alexandra Montgomery-Smith & Sam")
+    deliver_all(app)
+    page = phone_page
+    page.goto(f"{live_server}/auth/login")
+    page.get_by_label("Email").fill(tenant_a.email)
+    page.get_by_label("Password").fill(tenant_a.password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Alpha").wait_for()
+    skip = {"/dashboard/invoices.csv"}
+    urls = sorted(r.rule for r in app.url_map.iter_rules()
+                  if r.rule.startswith("/dashboard") and "GET" in r.methods and not r.arguments
+                  and r.rule not in skip)
+    urls += [f"/dashboard/bookings/{booking_id}", f"/dashboard/bookings/{booking_id}/edit"]
+    manage = outbox_links(app, booking_id)[-1]["manage"]
+    too_wide = {}
+    for url in urls + [manage.replace(live_server, ""), f"/t/{tenant_a.slug}/"]:
+        page.goto(live_server + url)
+        page.wait_for_load_state("networkidle")
+        if overflow(page) > 1:
+            too_wide[url] = overflow(page)
+    assert too_wide == {}, f"pages wider than a phone (px too wide): {too_wide}"
