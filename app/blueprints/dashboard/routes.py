@@ -11,7 +11,7 @@ from app.blueprints.dashboard.forms import SettingsForm
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db
 from app.links import current_links
-from app.services import accounts, tenants
+from app.services import accounts, overview, tenants
 from app.services.errors import ValidationFailed
 
 bp = Blueprint("dashboard", __name__)
@@ -36,7 +36,8 @@ def owner_required(view):
 @bp.get("/")
 def home():
     tenant = tenants.get_tenant(db.session, current_user.tenant_id)
-    return render_template("dashboard/home.html", tenant=tenant)
+    return render_template("dashboard/home.html", tenant=tenant,
+                           now=overview.overview(db.session, current_user.tenant_id))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
