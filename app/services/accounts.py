@@ -11,8 +11,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Tenant, User
 from app.services import audit, clock, email, tenants, tokens
-from app.services.errors import InvalidLink, NotFound, PermissionDenied, ValidationFailed
+from app.services.errors import InvalidLink, PermissionDenied, ValidationFailed
 from app.services.links import Links
+from app.services.tenancy import get_owned
 
 MIN_PASSWORD = 10
 # Compared against when the email is unknown, so both paths cost one hash check.
@@ -151,9 +152,7 @@ def invite_staff(
     session: Session, tenant_id: int, actor_user_id: int, email_addr: str, role: str, links: Links
 ) -> None:
     """An owner invites someone by email; the link is valid 7 days and works once."""
-    actor = session.get(User, actor_user_id)
-    if actor is None or actor.tenant_id != tenant_id:
-        raise NotFound()
+    actor = get_owned(session, User, tenant_id, actor_user_id)
     if not actor.is_owner:
         raise PermissionDenied("Only an owner can invite people.")
     if role not in ("owner", "staff"):

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.models import AvailabilitySettings, BlackoutDate, DateSlot
 from app.services import audit, clock, tenants
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
+from app.services.tenancy import get_owned
 
 NEARBY_DAYS = 45
 FULL = "That date is already booked."
@@ -111,9 +112,7 @@ def add_blackout(session: Session, tenant_id: int, actor_user_id: int, day: date
 
 
 def remove_blackout(session: Session, tenant_id: int, actor_user_id: int, blackout_id: int) -> None:
-    row = session.get(BlackoutDate, blackout_id)
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound()
+    row = get_owned(session, BlackoutDate, tenant_id, blackout_id)
     session.delete(row)
     audit.record(session, tenant_id, "availability.blackout_removed", actor="user",
                  actor_user_id=actor_user_id, subject_type="tenant", subject_id=tenant_id,

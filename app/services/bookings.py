@@ -31,8 +31,9 @@ from app.services import (
     payment_stages,
     reminders,
 )
-from app.services.errors import DateTaken, DomainError, InvalidTransition, NotFound, ValidationFailed
+from app.services.errors import DateTaken, DomainError, InvalidTransition, ValidationFailed
 from app.services.links import Links
+from app.services.tenancy import get_owned
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending_deposit": frozenset({"confirmed", "canceled", "expired"}),
@@ -188,9 +189,7 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
 
 
 def get_booking(session: Session, tenant_id: int, booking_id: int) -> Booking:
-    booking = session.get(Booking, booking_id)
-    if booking is None or booking.tenant_id != tenant_id:
-        raise NotFound()
+    booking = get_owned(session, Booking, tenant_id, booking_id)
     return booking
 
 

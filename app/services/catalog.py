@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.models import AddOn, Package
 from app.services import audit, clock, tenants
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
 from app.services.money import parse_amount
+from app.services.tenancy import get_owned
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 2000
@@ -57,16 +58,12 @@ def add_ons(session: Session, tenant_id: int, *, active_only: bool = False) -> l
 
 
 def get_package(session: Session, tenant_id: int, package_id: int) -> Package:
-    package = session.get(Package, package_id)
-    if package is None or package.tenant_id != tenant_id:
-        raise NotFound()
+    package = get_owned(session, Package, tenant_id, package_id)
     return package
 
 
 def get_add_on(session: Session, tenant_id: int, add_on_id: int) -> AddOn:
-    add_on = session.get(AddOn, add_on_id)
-    if add_on is None or add_on.tenant_id != tenant_id:
-        raise NotFound()
+    add_on = get_owned(session, AddOn, tenant_id, add_on_id)
     return add_on
 
 
@@ -118,23 +115,25 @@ def save_add_on(session: Session, tenant_id: int, actor_user_id: int, *, title: 
     return add_on
 
 
+def _set_active(session: Session, tenant_id: int, actor_user_id: int, item: Package | AddOn,
+                kind: str, active: bool) -> None:
+    item.active, item.updated_at = active, clock.now()
+    audit.record(session, tenant_id, f"{kind}.{'activated' if active else 'deactivated'}",
+                 actor="user", actor_user_id=actor_user_id, subject_type=kind, subject_id=item.id)
+    session.commit()
+
+
 def set_package_active(session: Session, tenant_id: int, actor_user_id: int, package_id: int,
                        active: bool) -> Package:
     package = get_package(session, tenant_id, package_id)
-    package.active, package.updated_at = active, clock.now()
-    audit.record(session, tenant_id, "package.activated" if active else "package.deactivated",
-                 actor="user", actor_user_id=actor_user_id, subject_type="package", subject_id=package.id)
-    session.commit()
+    _set_active(session, tenant_id, actor_user_id, package, "package", active)
     return package
 
 
 def set_add_on_active(session: Session, tenant_id: int, actor_user_id: int, add_on_id: int,
                       active: bool) -> AddOn:
     add_on = get_add_on(session, tenant_id, add_on_id)
-    add_on.active, add_on.updated_at = active, clock.now()
-    audit.record(session, tenant_id, "add_on.activated" if active else "add_on.deactivated",
-                 actor="user", actor_user_id=actor_user_id, subject_type="add_on", subject_id=add_on.id)
-    session.commit()
+    _set_active(session, tenant_id, actor_user_id, add_on, "add_on", active)
     return add_on
 
 

@@ -25,6 +25,7 @@ from app.services import clock, payment_stages, payments
 from app.services.errors import Conflict, InvalidTransition, NotFound
 from app.services.gateway import IdempotencyKeyReused, Intent, IntentStateConflict, PaymentGateway
 from app.services.links import Links
+from app.services.tenancy import get_owned
 
 PAYABLE = ("pending_deposit", "confirmed")
 CLAIM_STALE = timedelta(seconds=60)
@@ -50,9 +51,7 @@ class Checkout:
 def _load(session: Session, tenant_id: int, stage_id: int) -> tuple[PaymentStage, Booking,
                                                                     list[PaymentStage]]:
     stage = payment_stages.get_stage(session, tenant_id, stage_id)
-    booking = session.get(Booking, stage.booking_id)
-    if booking is None or booking.tenant_id != tenant_id:
-        raise NotFound()
+    booking = get_owned(session, Booking, tenant_id, stage.booking_id)
     return stage, booking, payment_stages.stages_for(session, tenant_id, booking.id)
 
 

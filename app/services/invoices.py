@@ -32,9 +32,10 @@ from app.services import (
     payment_stages,
     tax,
 )
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict
 from app.services.links import Links
 from app.services.money import format_money
+from app.services.tenancy import get_owned
 
 log = logging.getLogger(__name__)
 NUMBER_ATTEMPTS = 3
@@ -177,9 +178,7 @@ def add_invoice(session: Session, tenant_id: int, booking_id: int, *,
     found = invoice_of(session, tenant_id, booking_id)
     if found is not None:
         return found
-    booking = session.get(Booking, booking_id)
-    if booking is None or booking.tenant_id != tenant_id:
-        raise NotFound()
+    booking = get_owned(session, Booking, tenant_id, booking_id)
     tenant = session.get(Tenant, tenant_id)
 
     def build(snap: dict, settings) -> dict:
@@ -199,9 +198,7 @@ def issue_invoice(session: Session, tenant_id: int, booking_id: int, *,
                   actor_user_id: int) -> Document:
     """The owner issues a booking's invoice from the dashboard; commits. Refused for bookings
     that never happened (canceled or expired before being confirmed) and for a second invoice."""
-    booking = session.get(Booking, booking_id)
-    if booking is None or booking.tenant_id != tenant_id:
-        raise NotFound()
+    booking = get_owned(session, Booking, tenant_id, booking_id)
     if invoice_of(session, tenant_id, booking_id) is not None:
         session.rollback()
         raise Conflict("This booking already has an invoice; resend it from the register.")
@@ -260,9 +257,7 @@ def issue_credit_note(session: Session, tenant_id: int, *, booking_id: int, paym
     found = _existing(session, tenant_id, key)
     if found is not None:
         return found
-    booking = session.get(Booking, booking_id)
-    if booking is None or booking.tenant_id != tenant_id:
-        raise NotFound()
+    booking = get_owned(session, Booking, tenant_id, booking_id)
     tenant = session.get(Tenant, tenant_id)
     settings_now = invoice_settings.current(session, tenant_id)
     _, invoice = _amount_due(session, booking, settings_now)
@@ -285,9 +280,7 @@ def issue_credit_note(session: Session, tenant_id: int, *, booking_id: int, paym
 
 # -- PDFs and delivery ------------------------------------------------------------------------------
 def get_document(session: Session, tenant_id: int, document_id: int) -> Document:
-    doc = session.get(Document, document_id)
-    if doc is None or doc.tenant_id != tenant_id:
-        raise NotFound()
+    doc = get_owned(session, Document, tenant_id, document_id)
     return doc
 
 

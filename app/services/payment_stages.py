@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Booking, Payment, PaymentStage, Tenant
 from app.services import clock, payment_settings, schedules
-from app.services.errors import NotFound
+from app.services.tenancy import get_owned
 
 OPEN = ("due", "processing")
 
@@ -73,9 +73,7 @@ def stages_for(session: Session, tenant_id: int, booking_id: int) -> list[Paymen
 
 
 def get_stage(session: Session, tenant_id: int, stage_id: int) -> PaymentStage:
-    stage = session.get(PaymentStage, stage_id)
-    if stage is None or stage.tenant_id != tenant_id:
-        raise NotFound()
+    stage = get_owned(session, PaymentStage, tenant_id, stage_id)
     return stage
 
 
@@ -97,9 +95,7 @@ class BookingMoney:
 
 
 def booking_money(session: Session, tenant_id: int, booking_id: int) -> BookingMoney:
-    booking = session.get(Booking, booking_id)
-    if booking is None or booking.tenant_id != tenant_id:
-        raise NotFound()
+    booking = get_owned(session, Booking, tenant_id, booking_id)
     stages = stages_for(session, tenant_id, booking_id)
     payments = list(session.scalars(
         select(Payment).where(Payment.tenant_id == tenant_id, Payment.booking_id == booking_id)

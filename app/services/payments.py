@@ -32,10 +32,11 @@ from app.services import (
     payment_stages,
     reminders,
 )
-from app.services.errors import InvalidTransition, NotFound, ValidationFailed
+from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.gateway import Intent, IntentStateConflict, PaymentGateway
 from app.services.links import Links
 from app.services.money import format_money
+from app.services.tenancy import get_owned
 
 log = logging.getLogger(__name__)
 OFFLINE_METHODS = {"cash": "Cash", "bank_transfer": "Bank transfer", "other": "Other"}
@@ -316,7 +317,5 @@ def processing_intents(session: Session, limit: int = 200) -> list[str]:
 
 
 def payment_for_booking(session: Session, tenant_id: int, payment_id: int) -> Payment:
-    payment = session.get(Payment, payment_id)
-    if payment is None or payment.tenant_id != tenant_id:
-        raise NotFound()
+    payment = get_owned(session, Payment, tenant_id, payment_id)
     return payment

@@ -36,6 +36,7 @@ from app.services import (
 from app.services.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.services.links import Links
 from app.services.money import format_money, percent_of
+from app.services.tenancy import get_owned
 
 REASON_LABELS = {"requested_by_customer": "Requested by the couple", "duplicate": "Duplicate payment",
                  "fraudulent": "Fraudulent payment", "cancellation": "Cancellation"}
@@ -153,9 +154,7 @@ def get_request(session: Session, tenant_id: int, booking_id: int, request_id: i
 
 
 def get_part(session: Session, tenant_id: int, part_id: int) -> RefundPart:
-    row = session.get(RefundPart, part_id)
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound()
+    row = get_owned(session, RefundPart, tenant_id, part_id)
     return row
 
 

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Booking, OutboundEmail, PaymentStage, Reminder, ReminderRule, Tenant
 from app.services import audit, clock, email, tokens
-from app.services.errors import InvalidTransition, NotFound, ValidationFailed
+from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.links import Links
 from app.services.money import format_money
 from app.services.reminder_times import Occurrence, occurrence
+from app.services.tenancy import get_owned
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +97,7 @@ def add_rule(session: Session, tenant_id: int, actor_user_id: int, kind: str, of
 
 def set_rule_active(session: Session, tenant_id: int, actor_user_id: int, rule_id: int,
                     active: bool) -> ReminderRule:
-    rule = session.get(ReminderRule, rule_id)
-    if rule is None or rule.tenant_id != tenant_id:
-        raise NotFound()
+    rule = get_owned(session, ReminderRule, tenant_id, rule_id)
     rule.active = active
     audit.record(session, tenant_id, "reminder_rule." + ("enabled" if active else "disabled"),
                  actor="user", actor_user_id=actor_user_id, subject_type="reminder_rule",
@@ -133,9 +132,7 @@ def plan(session: Session, booking: Booking, tenant: Tenant) -> list[Occurrence]
 def sync_booking(session: Session, tenant_id: int, booking_id: int) -> None:
     """Bring a booking's reminders in line with its status, dates, stages and the rules, in the
     caller's transaction. Sent and skipped reminders are history and never change."""
-    booking = session.get(Booking, booking_id)
-    if booking is None or booking.tenant_id != tenant_id:
-        raise NotFound()
+    booking = get_owned(session, Booking, tenant_id, booking_id)
     tenant = session.get(Tenant, tenant_id)
     ensure_default_rules(session, tenant_id)
     now = clock.now()
@@ -318,9 +315,7 @@ def recover_failed(session: Session, cap: int = 200) -> int:
 # --- dashboard actions and queries --------------------------------------------------------------
 
 def get_reminder(session: Session, tenant_id: int, reminder_id: int) -> Reminder:
-    row = session.get(Reminder, reminder_id)
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound()
+    row = get_owned(session, Reminder, tenant_id, reminder_id)
     return row
 
 

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from app.models import StripeEvent, Tenant
 from app.services import audit, clock, jobs, payments, refund_processing
-from app.services.errors import InvalidTransition, NotFound
+from app.services.errors import InvalidTransition
 from app.services.gateway import PaymentGateway
 from app.services.links import Links
+from app.services.tenancy import get_owned
 
 log = logging.getLogger(__name__)
 HANDLED = frozenset({"payment_intent.succeeded", "payment_intent.processing",
@@ -151,9 +152,7 @@ def replay(session: Session, tenant_id: int, event_row_id: int, *, actor_user_id
 
 
 def get_event(session: Session, tenant_id: int, event_row_id: int) -> StripeEvent:
-    row = session.get(StripeEvent, event_row_id)
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound()
+    row = get_owned(session, StripeEvent, tenant_id, event_row_id)
     return row
 
 
