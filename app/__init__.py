@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from app import cli, errors, security, templating
+    from app import cli, errors
     from app.blueprints import register_blueprints
     from app.config import load_config
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.queue import bind_app
     from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
+    from app.web import filters, security
 
     settings = load_config()
     settings.update(config or {})
@@ -39,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     errors.register(app)
     security.register(app)
-    templating.register(app)
+    filters.register(app)
     cli.register(app)
 
     with app.app_context():

@@ -37,7 +37,8 @@ def register(app: Flask) -> None:
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo tenants and owners once; print their logins."""
-    from app.services import accounts, tenants
+    from app.services.accounts import tenants
+    from app.services.accounts import users as accounts
 
     for slug, name, tz, currency, owner in DEMO_TENANTS:
         if not tenants.email_taken(db.session, owner):
@@ -54,8 +55,9 @@ def seed_demo() -> None:
 
 def seed_demo_catalog(slug: str) -> None:
     """Give a demo tenant packages and add-ons once, so its public page is bookable."""
-    from app.services import catalog, tenants
-    from app.services.accounts import team
+    from app.services.accounts import tenants
+    from app.services.accounts.users import team
+    from app.services.bookings import catalog
 
     tenant = tenants.get_by_slug(db.session, slug)
     if catalog.packages(db.session, tenant.id):

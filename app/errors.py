@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, htmx
-from app.services.errors import DomainError, InvalidLink
+from app.services.shared.errors import DomainError, InvalidLink
 
 log = logging.getLogger(__name__)
 

@@ -63,7 +63,7 @@ def report(label: str, seconds: list[float]) -> None:
 
 def bench_render(docs: int) -> None:
     from app.adapters import pdf
-    from app.services import invoice_pdf
+    from app.services.invoices import pdf as invoice_pdf
 
     html = invoice_pdf.html_for(sample_snapshot())
     pdf.html_to_pdf(html)  # warm-up: font parsing
@@ -102,9 +102,13 @@ def bench_download(downloads: int) -> None:
 
     from app import create_app
     from app.extensions import db
-    from app.links import WebLinks
     from app.queue import huey
-    from app.services import accounts, bookings, catalog, clock, invoices
+    from app.services.accounts import users as accounts
+    from app.services.bookings import catalog
+    from app.services.bookings import lifecycle as bookings
+    from app.services.invoices import issuing as invoices
+    from app.services.shared import clock
+    from app.web.links import WebLinks
 
     huey.immediate = False
     huey.enqueue = lambda task: None  # jobs are run by hand below

@@ -46,11 +46,14 @@ def run_one(rows: int, seconds: float) -> None:
 
     from app import create_app
     from app.extensions import db
-    from app.links import WebLinks
     from app.models import Booking, OutboundEmail, Reminder, ReminderRule
     from app.queue import huey
-    from app.services import accounts, bookings, catalog, clock
-    from app.tasks import dispatch_reminders
+    from app.services.accounts import users as accounts
+    from app.services.bookings import catalog
+    from app.services.bookings import lifecycle as bookings
+    from app.services.shared import clock
+    from app.tasks.reminders import dispatch_reminders
+    from app.web.links import WebLinks
 
     app = create_app({"TESTING": True, "SMTP_URL": f"smtp://127.0.0.1:{port}"})
     with app.app_context():

@@ -33,9 +33,9 @@ def main() -> None:
     import flask_migrate
 
     from app import create_app
+    from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
-    from app.payments_web import gateway_for
-    from app.services import stripe_events
+    from app.services.payments import events as stripe_events
     from stripe_sim.webhooks import sign
 
     app = create_app({"TESTING": True})

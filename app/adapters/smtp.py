@@ -6,7 +6,7 @@ import ssl
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from app.services.email import TransportError
+from app.services.email.outbox import TransportError
 
 
 class SmtpTransport:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import stripe
 
-from app.services.gateway import (
+from app.services.payments.gateway import (
     GatewayError,
     GatewayUnavailable,
     IdempotencyKeyReused,
@@ -34,7 +34,7 @@ TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 
 
 class StripeGateway:
-    """Implements `app.services.gateway.PaymentGateway`."""
+    """Implements `app.services.payments.gateway.PaymentGateway`."""
 
     def __init__(self, secret_key: str, *, api_base: str | None = None, webhook_secret: str = "",
                  network_retries: int = 2, attempts: int = 4, backoff_seconds: float = 0.5,
@@ -187,3 +187,14 @@ def to_intent(raw: Any) -> Intent:
         last_error=(error.get("message") or "") if error else "",
         latest_charge=charge if isinstance(charge, str) else str(charge.get("id", "")),
     )
+
+
+def gateway_for(app: Any) -> StripeGateway:
+    """One gateway per app and Stripe settings (tests point STRIPE_API_BASE elsewhere)."""
+    c = app.config
+    key = tuple(sorted((k, str(v)) for k, v in c.items() if k.startswith("STRIPE_")))
+    cached = app.extensions.get("mais_stripe_gateway")
+    if cached is None or cached[0] != key:
+        cached = (key, StripeGateway.from_config(c))
+        app.extensions["mais_stripe_gateway"] = cached
+    return cached[1]

@@ -14,8 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.services.bookings import LIMITS, BookingDetails, BookingRequest
-from app.services.money import format_money
+from app.services.bookings.lifecycle import LIMITS, BookingDetails, BookingRequest
+from app.services.shared.money import format_money
 
 
 class CheckboxesField(SelectMultipleField):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from app.services.errors import ValidationFailed
+from app.services.shared.errors import ValidationFailed
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:

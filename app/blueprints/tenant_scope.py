@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from app.extensions import db
-from app.services import tenants
+from app.services.accounts import tenants
 
 
 def scope_to_tenant(bp: Blueprint) -> None:

@@ -26,7 +26,7 @@ _STATUS_SQL = ", ".join(f"'{s}'" for s in BOOKING_STATUSES)
 
 class Booking(Base):
     """A couple's booking. Prices are copied from the catalog when booked, so later catalog edits
-    never change what was agreed; `status` changes only through `app.services.bookings`."""
+    never change what was agreed; `status` changes only through `app.services.bookings.lifecycle`."""
 
     __tablename__ = "bookings"
     __table_args__ = (

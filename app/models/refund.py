@@ -28,7 +28,7 @@ class CancellationPolicy(Base):
     """What a couple gets back when they cancel: whether the deposit is refundable, and tiers of
     refund percentage (basis points) by days before the event, e.g.
     [{"min_days": 90, "percent_bp": 10000}, {"min_days": 30, "percent_bp": 5000}] (else 0 %).
-    A tenant without a row has `app.services.cancellation_policy.DEFAULT`."""
+    A tenant without a row has `app.services.refunds.policy.DEFAULT`."""
 
     __tablename__ = "cancellation_policies"
 

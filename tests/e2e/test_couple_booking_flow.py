@@ -10,7 +10,7 @@ from tests.integration.bookings.helpers import book, links_in, local_today, make
 def test_couple_books_reschedules_and_cancels_on_a_phone(app, live_server, consumer, inbox, phone_page,
                                                          tenant_a, payments_sim):
     from app.extensions import db
-    from app.services import availability
+    from app.services.bookings import availability
 
     shop = make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
     in_two_months = local_today(app, tenant_a.tenant_id) + timedelta(days=60)

@@ -66,7 +66,7 @@ def test_owner_watches_partial_refunds_settle_and_is_refused_more_than_is_left(
 def test_couple_cancels_from_the_portal_and_the_policy_refund_reaches_stripe(
         app, client, live_server, consumer, phone_page, tenant_a, sim_webhooks):
     from app.extensions import db
-    from app.services import cancellation_policy
+    from app.services.refunds import policy as cancellation_policy
 
     with app.app_context():
         cancellation_policy.save(db.session, tenant_a.tenant_id, tenant_a.user_id, deposit_refundable=True,

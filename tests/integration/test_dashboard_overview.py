@@ -27,7 +27,7 @@ def test_overview_runs_a_fixed_number_of_queries(app, tenant_a):
     from sqlalchemy import event
 
     from app.extensions import db
-    from app.services import overview
+    from app.services.bookings import overview
 
     shop = make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
 

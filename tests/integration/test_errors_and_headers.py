@@ -34,7 +34,7 @@ def test_405_page(client):
 
 
 def test_403_for_staff_on_owner_pages(app, db_session, tenant_a):
-    from app.services import tokens
+    from app.services.shared import tokens
     from tests.fixtures.portal import post_form
 
     raw = tokens.issue(db_session, tenant_a.tenant_id, "staff_invite", None, {"email": "s@x.example", "role": "staff"})
@@ -88,7 +88,7 @@ def test_dashboard_needs_login(client):
 
 
 def test_dev_mailbox_lists_messages_with_clickable_links(app, client, tenant_a, db_session):
-    from app.services import email
+    from app.services.email import outbox as email
 
     email.queue_email(db_session, tenant_a.tenant_id, to="c@x.example", kind="password_changed",
                       subject="Linky <b>", context={"user": {"name": "C", "email": "c@x.example"},

@@ -24,7 +24,8 @@ def b_records(app, tenant_b):
         ReminderRule,
         StripeEvent,
     )
-    from app.services import availability, clock
+    from app.services.bookings import availability
+    from app.services.shared import clock
 
     shop = make_catalog(app, tenant_b.tenant_id, tenant_b.user_id)
     booking_id = book(app, tenant_b.tenant_id, shop.package_id, future(app, tenant_b.tenant_id, 90),

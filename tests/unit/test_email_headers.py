@@ -1,6 +1,6 @@
 """Outbox rows are safe to send whatever text users typed into subjects."""
 def test_email_headers_never_carry_line_breaks(db_session, tenant_a):
-    from app.services import email
+    from app.services.email import outbox as email
 
     row = email.queue_email(db_session, tenant_a.tenant_id, to="a@example.com\r\nBcc: evil@example.com",
                             kind="password_changed", subject="Gold\r\nBcc: evil@example.com",

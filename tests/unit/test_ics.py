@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 
-from app.services import ics
+from app.services.bookings import ics
 
 
 def _booking(**kw):

@@ -6,8 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services import tax
-from app.services.money import format_money
+from app.services.invoices import tax
+from app.services.shared.money import format_money
 
 CURRENCIES = ["USD", "EUR", "JPY", "GBP", "KWD", "CHF"]
 

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from app.services.reminder_times import occurrence, resolve_local
+from app.services.reminders.times import occurrence, resolve_local
 
 
 def utc(*args):

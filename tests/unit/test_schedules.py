@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.schedules import (
+from app.services.payments.schedules import (
     FULL,
     Installment,
     ScheduleRule,

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import ActionToken
-from app.services import clock, tokens
-from app.services.errors import InvalidLink
+from app.services.shared import clock, tokens
+from app.services.shared.errors import InvalidLink
 
 
 @pytest.fixture()

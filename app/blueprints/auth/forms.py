@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from app.services.accounts import MIN_PASSWORD
+from app.services.accounts.users import MIN_PASSWORD
 
 TIMEZONE_HINT = "An IANA name such as Europe/Berlin or America/New_York."
 

@@ -15,11 +15,11 @@ from app.blueprints.auth.forms import (
 )
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db, limiter, login_manager
-from app.links import current_links
-from app.security import no_referrer
-from app.services import accounts
-from app.services.errors import ValidationFailed
-from app.tasks import send_password_reset
+from app.services.accounts import users as accounts
+from app.services.shared.errors import ValidationFailed
+from app.tasks.accounts import send_password_reset
+from app.web.links import current_links
+from app.web.security import no_referrer
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"

@@ -8,8 +8,8 @@ from app.blueprints.dashboard.booking_forms import AvailabilityForm, BlackoutFor
 from app.blueprints.dashboard.routes import bp
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db
-from app.services import availability
-from app.services.errors import ValidationFailed
+from app.services.bookings import availability
+from app.services.shared.errors import ValidationFailed
 
 
 def _render(form: AvailabilityForm, blackout_form: BlackoutForm, status: int = 200):

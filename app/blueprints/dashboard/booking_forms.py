@@ -6,8 +6,8 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.blueprints.booking_fields import BookingForm, DetailsForm
-from app.services.availability import LIMITS as RULE_LIMITS
-from app.services.catalog import DESCRIPTION_MAX, TITLE_MAX
+from app.services.bookings.availability import LIMITS as RULE_LIMITS
+from app.services.bookings.catalog import DESCRIPTION_MAX, TITLE_MAX
 
 
 class ManualBookingForm(BookingForm):

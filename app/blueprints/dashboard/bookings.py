@@ -10,10 +10,14 @@ from app.blueprints.dashboard.booking_forms import EditBookingForm, ManualBookin
 from app.blueprints.dashboard.routes import bp
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db, htmx
-from app.links import current_links
 from app.models.booking import BOOKING_STATUSES
-from app.services import availability, booking_emails, booking_queries, bookings, catalog, tenants
-from app.services.errors import DateTaken, InvalidTransition, ValidationFailed
+from app.services.accounts import tenants
+from app.services.bookings import availability, catalog
+from app.services.bookings import emails as booking_emails
+from app.services.bookings import lifecycle as bookings
+from app.services.bookings import queries as booking_queries
+from app.services.shared.errors import DateTaken, InvalidTransition, ValidationFailed
+from app.web.links import current_links
 
 
 def _date_arg(name: str) -> date | None:

@@ -8,9 +8,10 @@ from app.blueprints.dashboard.booking_forms import AddOnForm, PackageForm, Toggl
 from app.blueprints.dashboard.routes import bp
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db, htmx
-from app.services import catalog, tenants
-from app.services.errors import ValidationFailed
-from app.services.money import exponent
+from app.services.accounts import tenants
+from app.services.bookings import catalog
+from app.services.shared.errors import ValidationFailed
+from app.services.shared.money import exponent
 
 
 def _price_text(amount_minor: int, currency: str) -> str:

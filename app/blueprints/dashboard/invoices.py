@@ -14,10 +14,15 @@ from app.blueprints.dashboard.routes import bp, owner_required
 from app.blueprints.forms_common import apply_errors
 from app.blueprints.portal.documents import pdf_response
 from app.extensions import db, htmx
-from app.links import current_links
 from app.models.invoice import DOCUMENT_KINDS
-from app.services import bookings, invoice_pdf, invoice_register, invoice_settings, invoices, tenants
-from app.services.errors import Conflict, ValidationFailed
+from app.services.accounts import tenants
+from app.services.bookings import lifecycle as bookings
+from app.services.invoices import issuing as invoices
+from app.services.invoices import pdf as invoice_pdf
+from app.services.invoices import register as invoice_register
+from app.services.invoices import settings as invoice_settings
+from app.services.shared.errors import Conflict, ValidationFailed
+from app.web.links import current_links
 
 
 def _date_arg(name: str) -> date | None:

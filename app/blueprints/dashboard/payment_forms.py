@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.services.payments import NOTE_MAX, OFFLINE_METHODS
+from app.services.payments.recording import NOTE_MAX, OFFLINE_METHODS
 
 
 class InstallmentRow(FlaskForm):

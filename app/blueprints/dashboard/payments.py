@@ -9,20 +9,17 @@ from app.blueprints.dashboard.payment_forms import OfflinePaymentForm, PaymentSe
 from app.blueprints.dashboard.routes import bp, owner_required
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db
-from app.links import current_links
 from app.models.payment import EVENT_STATUSES
-from app.services import (
-    availability,
-    bookings,
-    catalog,
-    payment_settings,
-    payment_stages,
-    payments,
-    stripe_events,
-    tenants,
-)
-from app.services.errors import InvalidTransition, ValidationFailed
-from app.services.money import format_money
+from app.services.accounts import tenants
+from app.services.bookings import availability, catalog
+from app.services.bookings import lifecycle as bookings
+from app.services.payments import events as stripe_events
+from app.services.payments import recording as payments
+from app.services.payments import settings as payment_settings
+from app.services.payments import stages as payment_stages
+from app.services.shared.errors import InvalidTransition, ValidationFailed
+from app.services.shared.money import format_money
+from app.web.links import current_links
 
 
 def _fmt(tenant):

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.services.refunds import NOTE_MAX, REASON_LABELS
+from app.services.refunds.requests import NOTE_MAX, REASON_LABELS
 
 
 class RefundForm(FlaskForm):

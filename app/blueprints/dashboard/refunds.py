@@ -10,10 +10,14 @@ from app.blueprints.dashboard.refund_forms import CancellationPolicyForm, Cancel
 from app.blueprints.dashboard.routes import bp, owner_required
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db, htmx
-from app.links import current_links
-from app.services import bookings, cancellation_policy, refund_processing, refunds, tenants
-from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from app.services.money import format_money, parse_amount
+from app.services.accounts import tenants
+from app.services.bookings import lifecycle as bookings
+from app.services.refunds import policy as cancellation_policy
+from app.services.refunds import processing as refund_processing
+from app.services.refunds import requests as refunds
+from app.services.shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.services.shared.money import format_money, parse_amount
+from app.web.links import current_links
 
 
 def _fmt(tenant):
@@ -21,7 +25,7 @@ def _fmt(tenant):
 
 
 def _amount_text(amount: int, currency: str) -> str:
-    from app.services.money import exponent
+    from app.services.shared.money import exponent
 
     places = exponent(currency)
     return f"{amount / 10 ** places:.{places}f}"

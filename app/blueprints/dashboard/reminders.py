@@ -11,8 +11,10 @@ from app.blueprints.dashboard.routes import bp, owner_required
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db, htmx
 from app.models.reminder import REMINDER_KINDS, REMINDER_STATUSES
-from app.services import bookings, reminders, tenants
-from app.services.errors import ValidationFailed
+from app.services.accounts import tenants
+from app.services.bookings import lifecycle as bookings
+from app.services.reminders import dispatch as reminders
+from app.services.shared.errors import ValidationFailed
 
 
 def _date_arg(name: str) -> date | None:

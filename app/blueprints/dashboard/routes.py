@@ -10,9 +10,11 @@ from app.blueprints.auth.forms import InviteForm
 from app.blueprints.dashboard.forms import SettingsForm
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db
-from app.links import current_links
-from app.services import accounts, overview, tenants
-from app.services.errors import ValidationFailed
+from app.services.accounts import tenants
+from app.services.accounts import users as accounts
+from app.services.bookings import overview
+from app.services.shared.errors import ValidationFailed
+from app.web.links import current_links
 
 bp = Blueprint("dashboard", __name__)
 

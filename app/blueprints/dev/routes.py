@@ -5,7 +5,7 @@ from flask import Blueprint, abort, render_template
 
 from app.extensions import db
 from app.models import OutboundEmail
-from app.services import email
+from app.services.email import outbox as email
 
 bp = Blueprint("dev", __name__)
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
+from app.adapters.stripe_gateway import gateway_for
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db
-from app.links import current_links
-from app.payments_web import gateway_for, read_stage_ref, stage_ref
-from app.security import no_referrer
-from app.services import booking_emails, booking_links, checkout, payment_stages
-from app.services.errors import InvalidLink
-from app.services.money import format_money
+from app.services.bookings import actions as booking_links
+from app.services.bookings import emails as booking_emails
+from app.services.payments import checkout
+from app.services.payments import stages as payment_stages
+from app.services.shared.errors import InvalidLink
+from app.services.shared.money import format_money
+from app.web.links import current_links, read_stage_ref, stage_ref
+from app.web.security import no_referrer
 
 bp = Blueprint("pay", __name__, url_prefix="/t/<slug>")
 scope_to_tenant(bp)

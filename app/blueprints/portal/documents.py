@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Response, current_app, g
 
 from app.blueprints.portal.routes import _booking, bp
-from app.document_links import LinkExpired, read_document_ref
 from app.extensions import db
-from app.security import no_referrer
-from app.services import invoices
-from app.services.errors import InvalidLink, NotFound
+from app.services.invoices import issuing as invoices
+from app.services.shared.errors import InvalidLink, NotFound
+from app.web.links import LinkExpired, read_document_ref
+from app.web.security import no_referrer
 
 
 def pdf_response(number: str, content: bytes) -> Response:

@@ -13,22 +13,20 @@ from app.blueprints.forms_common import apply_errors
 from app.blueprints.portal.forms import CancelForm, FreshLinkForm, RescheduleForm
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, htmx, limiter
-from app.links import current_links
-from app.security import no_referrer
-from app.services import (
-    availability,
-    booking_emails,
-    booking_links,
-    bookings,
-    cancellation_policy,
-    invoice_pdf,
-    invoices,
-    payment_stages,
-    refunds,
-)
-from app.services.errors import DateTaken, InvalidLink, InvalidTransition, ValidationFailed
-from app.services.money import format_money
-from app.tasks import send_booking_links
+from app.services.bookings import actions as booking_links
+from app.services.bookings import availability
+from app.services.bookings import emails as booking_emails
+from app.services.bookings import lifecycle as bookings
+from app.services.invoices import issuing as invoices
+from app.services.invoices import pdf as invoice_pdf
+from app.services.payments import stages as payment_stages
+from app.services.refunds import policy as cancellation_policy
+from app.services.refunds import requests as refunds
+from app.services.shared.errors import DateTaken, InvalidLink, InvalidTransition, ValidationFailed
+from app.services.shared.money import format_money
+from app.tasks.bookings import send_booking_links
+from app.web.links import current_links
+from app.web.security import no_referrer
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 scope_to_tenant(bp)

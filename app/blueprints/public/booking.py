@@ -9,10 +9,12 @@ from app.blueprints.booking_fields import BookingForm
 from app.blueprints.forms_common import apply_errors
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, limiter
-from app.links import current_links
-from app.payments_web import stage_ref
-from app.services import availability, booking_emails, bookings, catalog, payment_stages
-from app.services.errors import DateTaken, NotFound, ValidationFailed
+from app.services.bookings import availability, catalog
+from app.services.bookings import emails as booking_emails
+from app.services.bookings import lifecycle as bookings
+from app.services.payments import stages as payment_stages
+from app.services.shared.errors import DateTaken, NotFound, ValidationFailed
+from app.web.links import current_links, stage_ref
 
 bp = Blueprint("booking", __name__, url_prefix="/t/<slug>")
 scope_to_tenant(bp)

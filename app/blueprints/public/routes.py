@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from app.extensions import db
 from app.queue import huey
-from app.services import health
+from app.services.shared import health
 
 bp = Blueprint("public", __name__)
 

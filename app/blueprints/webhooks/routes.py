@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from app.adapters.stripe_gateway import gateway_for
 from app.extensions import csrf, db, limiter
-from app.payments_web import gateway_for
-from app.services import stripe_events
-from app.services.gateway import InvalidSignature
+from app.services.payments import events as stripe_events
+from app.services.payments.gateway import InvalidSignature
 
 bp = Blueprint("webhooks", __name__)
 

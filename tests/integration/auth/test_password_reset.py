@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import ActionToken, OutboundEmail
-from app.services import clock
+from app.services.shared import clock
 from tests.fixtures.accounts import PASSWORD, login
 from tests.fixtures.portal import csrf_from, post_form
 from tests.fixtures.smtp import text_of

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, Tenant, User
-from app.services import tokens
+from app.services.shared import tokens
 from tests.fixtures.accounts import login
 from tests.fixtures.portal import post_form
 from tests.fixtures.smtp import text_of

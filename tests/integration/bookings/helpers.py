@@ -20,7 +20,7 @@ class Catalog:
 
 def make_catalog(app, tenant_id: int, user_id: int) -> Catalog:
     from app.extensions import db
-    from app.services import catalog
+    from app.services.bookings import catalog
 
     with app.app_context():
         s = db.session
@@ -39,7 +39,7 @@ def make_catalog(app, tenant_id: int, user_id: int) -> Catalog:
 
 def local_today(app, tenant_id: int) -> date:
     from app.extensions import db
-    from app.services import availability
+    from app.services.bookings import availability
 
     with app.app_context():
         return availability.local_today(db.session, tenant_id)
@@ -61,8 +61,8 @@ def book(app, tenant_id: int, package_id: int, day: date, email: str = "couple@e
          add_on_ids=(), **kwargs):
     """Create a booking through the service, with the app's real links."""
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
+    from app.services.bookings import lifecycle as bookings
+    from app.web.links import WebLinks
 
     with app.app_context():
         request = bookings.BookingRequest(couple_names="Alex & Sam", email=email, event_date=day,

@@ -134,7 +134,7 @@ def test_tenant_a_token_on_tenant_b_url_is_refused(client, app, shop, tenant_a, 
 
 
 def test_expired_link_is_refused(client, app, shop, tenant_a):
-    from app.services import clock
+    from app.services.shared import clock
 
     day = future(app, tenant_a.tenant_id, days=90)
     booking_id = book(app, tenant_a.tenant_id, shop.package_id, day, initial_status="confirmed")

@@ -44,7 +44,7 @@ def _snapshot(app, tenant_id):
 @pytest.fixture()
 def b_ids(app, tenant_b, shop_b):
     from app.extensions import db
-    from app.services import availability
+    from app.services.bookings import availability
 
     booking = book(app, tenant_b.tenant_id, shop_b.package_id, future(app, tenant_b.tenant_id))
     with app.app_context():

@@ -14,7 +14,7 @@ def _insert_bookings(app, tenant_id, package_id, count, start):
     """Bulk rows for list tests (no slots needed: the list does not read them)."""
     from app.extensions import db
     from app.models import Booking
-    from app.services import clock
+    from app.services.shared import clock
 
     now = clock.now()
     statuses = ("pending_deposit", "confirmed", "paid_in_full", "completed", "canceled", "expired")
@@ -113,9 +113,9 @@ def settle_all_stages_offline(app, account, booking_id):
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.links import WebLinks
     from app.models import PaymentStage
-    from app.services import payments
+    from app.services.payments import recording as payments
+    from app.web.links import WebLinks
 
     with app.app_context():
         ids = db.session.scalars(select(PaymentStage.id).where(PaymentStage.booking_id == booking_id)).all()
@@ -127,9 +127,9 @@ def settle_all_stages_offline(app, account, booking_id):
 
 def test_invalid_transitions_raise_named_errors(app, shop, tenant_a):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
-    from app.services.errors import InvalidTransition
+    from app.services.bookings import lifecycle as bookings
+    from app.services.shared.errors import InvalidTransition
+    from app.web.links import WebLinks
 
     booking_id = book(app, tenant_a.tenant_id, shop.package_id, future(app, tenant_a.tenant_id))
     with app.app_context():
@@ -185,8 +185,8 @@ def test_calendar_shows_live_bookings_of_the_month(app, owner_client, shop, tena
     html = owner_client.get(f"/dashboard/calendar?month={day:%Y-%m}").get_data(as_text=True)
     assert f"/dashboard/bookings/{live}" in html
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
+    from app.services.bookings import lifecycle as bookings
+    from app.web.links import WebLinks
     with app.app_context():
         bookings.change_status(db.session, tenant_a.tenant_id, live, "canceled", WebLinks(app),
                                actor_user_id=tenant_a.user_id)
@@ -231,8 +231,8 @@ def test_catalog_inline_create_edit_and_deactivate_with_htmx(app, owner_client, 
 
 def test_zero_decimal_currency_prices(app, make_account):
     from app.extensions import db
-    from app.services import catalog
-    from app.services.errors import ValidationFailed
+    from app.services.bookings import catalog
+    from app.services.shared.errors import ValidationFailed
 
     account = make_account("sakura", currency="JPY", timezone="Asia/Tokyo")
     with app.app_context():

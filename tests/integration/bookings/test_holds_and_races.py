@@ -24,7 +24,9 @@ def _status_and_slots(app, booking_id):
 
 def test_unpaid_hold_expires_and_frees_the_date(app, shop, tenant_a):
     from app.extensions import db
-    from app.services import availability, bookings, clock
+    from app.services.bookings import availability
+    from app.services.bookings import lifecycle as bookings
+    from app.services.shared import clock
 
     day = future(app, tenant_a.tenant_id)
     held = book(app, tenant_a.tenant_id, shop.package_id, day)
@@ -47,8 +49,8 @@ def test_unpaid_hold_expires_and_frees_the_date(app, shop, tenant_a):
 
 
 def test_the_periodic_task_expires_holds_in_the_consumer(app, shop, tenant_a, consumer):
-    from app.services import clock
-    from app.tasks import release_expired_holds
+    from app.services.shared import clock
+    from app.tasks.bookings import release_expired_holds
 
     held = book(app, tenant_a.tenant_id, shop.package_id, future(app, tenant_a.tenant_id))
     clock.advance(timedelta(minutes=31))
@@ -61,7 +63,9 @@ def test_the_periodic_task_expires_holds_in_the_consumer(app, shop, tenant_a, co
 
 def test_hold_length_follows_the_tenants_setting(app, shop, tenant_a):
     from app.extensions import db
-    from app.services import availability, bookings, clock
+    from app.services.bookings import availability
+    from app.services.bookings import lifecycle as bookings
+    from app.services.shared import clock
 
     with app.app_context():
         availability.update_rules(db.session, tenant_a.tenant_id, tenant_a.user_id, {
@@ -79,8 +83,8 @@ def test_hold_length_follows_the_tenants_setting(app, shop, tenant_a):
 
 def test_capacity_two_takes_two_bookings_then_refuses(app, shop, tenant_a):
     from app.extensions import db
-    from app.services import availability
-    from app.services.errors import DateTaken
+    from app.services.bookings import availability
+    from app.services.shared.errors import DateTaken
 
     with app.app_context():
         availability.update_rules(db.session, tenant_a.tenant_id, tenant_a.user_id, {
@@ -96,9 +100,9 @@ def test_capacity_two_takes_two_bookings_then_refuses(app, shop, tenant_a):
 
 def _race(app, tenant_id, package_id, day, n):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
-    from app.services.errors import DateTaken
+    from app.services.bookings import lifecycle as bookings
+    from app.services.shared.errors import DateTaken
+    from app.web.links import WebLinks
 
     barrier = threading.Barrier(n)
     outcomes: list[str] = []

@@ -22,7 +22,7 @@ def _count(app, model) -> int:
 
 def test_page_lists_active_packages_with_formatted_prices(client, shop, app, tenant_a):
     from app.extensions import db
-    from app.services import catalog
+    from app.services.bookings import catalog
 
     with app.app_context():
         catalog.set_package_active(db.session, tenant_a.tenant_id, tenant_a.user_id, shop.other_package_id, False)
@@ -67,7 +67,7 @@ def test_booking_holds_the_date_copies_prices_and_emails_the_couple(client, shop
     content = content if isinstance(content, str) else content.decode()
     assert len(calendar) == 1 and "DTSTART;VALUE=DATE:" + day.strftime("%Y%m%d") in content
     # The catalog changing later does not change what was agreed.
-    from app.services import catalog
+    from app.services.bookings import catalog
     with app.app_context():
         catalog.save_package(db.session, tenant_a.tenant_id, tenant_a.user_id, title="Silver", description="",
                              price_text="5000", package_id=shop.other_package_id)
@@ -130,7 +130,7 @@ def test_bad_input_gets_form_errors_and_writes_nothing(case, client, shop, app, 
 def test_blackout_dates_are_refused(client, shop, app, tenant_a):
     from app.extensions import db
     from app.models import Booking
-    from app.services import availability
+    from app.services.bookings import availability
 
     day = future(app, tenant_a.tenant_id)
     with app.app_context():
@@ -155,10 +155,10 @@ def test_another_tenants_package_and_add_on_ids_are_refused(client, shop, app, t
 
 def test_service_refuses_over_long_text_even_without_the_form(app, shop, tenant_a):
     from app.extensions import db
-    from app.links import WebLinks
     from app.models import Booking
-    from app.services import bookings
-    from app.services.errors import ValidationFailed
+    from app.services.bookings import lifecycle as bookings
+    from app.services.shared.errors import ValidationFailed
+    from app.web.links import WebLinks
 
     day = future(app, tenant_a.tenant_id)
     with app.app_context():
@@ -201,7 +201,8 @@ def test_an_add_on_priced_in_another_currency_is_refused_not_summed(client, shop
     """After the owner switches currency, old packages keep theirs: a booking never adds yen to dollars."""
     from app.extensions import db
     from app.models import Booking
-    from app.services import catalog, tenants
+    from app.services.accounts import tenants
+    from app.services.bookings import catalog
 
     with app.app_context():
         tenants.update_settings(db.session, tenant_a.tenant_id, tenant_a.user_id, {"currency": "JPY"})

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from app.models import OutboundEmail
 from app.queue import huey
-from app.services import email
-from app.tasks import sweep_outbox
+from app.services.email import outbox as email
+from app.tasks.email import sweep_outbox
 
 
 def queue_one(app, tenant_id, to="couple@example.com", dedupe_key=None):
@@ -94,7 +94,7 @@ def test_lost_queue_is_recovered_by_the_sweeper(app, db_session, tenant_a, inbox
 def test_two_deliveries_of_one_row_send_it_once(app, db_session, tenant_a, inbox):
     from app.adapters.smtp import SmtpTransport
     from app.extensions import db
-    from app.tasks import delivery_policy
+    from app.tasks.email import delivery_policy
 
     email_id = queue_one(app, tenant_a.tenant_id)
     huey.flush()
@@ -109,7 +109,7 @@ def test_a_row_stuck_in_sending_is_retried_after_the_stuck_window(app, db_sessio
     from datetime import timedelta
 
     from app.extensions import db
-    from app.services import clock
+    from app.services.shared import clock
 
     email_id = queue_one(app, tenant_a.tenant_id)
     huey.flush()

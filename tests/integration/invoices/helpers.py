@@ -21,7 +21,7 @@ def squash(text: str) -> str:
 
 def set_invoice_settings(app, account, **changes):
     from app.extensions import db
-    from app.services import invoice_settings
+    from app.services.invoices import settings as invoice_settings
 
     with app.app_context():
         current = invoice_settings.current(db.session, account.tenant_id)
@@ -34,8 +34,8 @@ def confirmed_booking(app, account, package_id, *, days=60, add_on_ids=(), email
                       names=None) -> int:
     """A booking the owner entered as confirmed: its invoice is issued in that transaction."""
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
+    from app.services.bookings import lifecycle as bookings
+    from app.web.links import WebLinks
 
     with app.app_context():
         request = bookings.BookingRequest(couple_names=names or "Alex & Sam", email=email,
@@ -57,9 +57,9 @@ def pending_booking(app, account, package_id, days=60, **kwargs) -> int:
 def deliver_all(app) -> list[str]:
     """Run the deliver_document job for every document (what the consumer would do)."""
     from app.extensions import db
-    from app.links import WebLinks
     from app.models import Document
-    from app.services import invoices
+    from app.services.invoices import issuing as invoices
+    from app.web.links import WebLinks
 
     with app.app_context():
         ids = db.session.scalars(select(Document.id).order_by(Document.id)).all()

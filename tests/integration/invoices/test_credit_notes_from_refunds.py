@@ -10,7 +10,7 @@ from tests.integration.refunds.helpers import paid_booking, parts, request_refun
 def test_a_refund_produces_a_credit_note_and_the_register_shows_the_invoice_credited(
         app, client, owner_client, tenant_a, shop, payments_sim):
     from app.queue import huey
-    from app.tasks import refund_part_succeeded, sweep_documents
+    from app.tasks.invoices import refund_part_succeeded, sweep_documents
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)  # $750 deposit
     payments_sim.control.configure(refund_delay=-1)
@@ -48,7 +48,7 @@ def test_a_refund_produces_a_credit_note_and_the_register_shows_the_invoice_cred
 def test_the_sweeper_issues_a_credit_note_whose_job_was_lost(app, client, tenant_a, shop, payments_sim):
     from app.extensions import db
     from app.queue import huey
-    from app.services import credit_notes
+    from app.services.invoices import credit_notes
     from tests.integration.refunds.helpers import reconcile
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)

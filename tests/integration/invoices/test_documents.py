@@ -42,7 +42,7 @@ def test_confirming_a_booking_issues_an_invoice_whose_pdf_holds_number_lines_tax
 
 
 def test_numbers_are_consecutive_per_kind_and_restart_each_year(app, tenant_a, shop):
-    from app.services import clock
+    from app.services.shared import clock
 
     ids = [confirmed_booking(app, tenant_a, shop.package_id, days=d) for d in (40, 41, 42)]
     year = datetime.now(UTC).year
@@ -56,7 +56,7 @@ def test_numbers_are_consecutive_per_kind_and_restart_each_year(app, tenant_a, s
 
 def test_a_failed_issuing_transaction_gives_its_number_back(app, tenant_a, shop):
     from app.extensions import db
-    from app.services import invoices
+    from app.services.invoices import issuing as invoices
 
     first = pending_booking(app, tenant_a, shop.package_id, days=50)
     second = pending_booking(app, tenant_a, shop.package_id, days=51)
@@ -73,7 +73,7 @@ def test_changing_the_package_price_after_issue_leaves_the_stored_pdf_unchanged(
         app, owner_client, tenant_a, shop):
     from app.extensions import db
     from app.models import Booking, Tenant
-    from app.services import catalog
+    from app.services.bookings import catalog
 
     booking_id = confirmed_booking(app, tenant_a, shop.package_id)
     deliver_all(app)
@@ -112,9 +112,10 @@ def test_downloads_serve_stored_bytes_with_pdf_headers(app, owner_client, tenant
 def test_a_payment_gets_a_receipt_attached_to_its_email_referencing_the_invoice(
         app, owner_client, tenant_a, shop):
     from app.extensions import db
-    from app.links import WebLinks
     from app.models import OutboundEmail
-    from app.services import payment_stages, payments
+    from app.services.payments import recording as payments
+    from app.services.payments import stages as payment_stages
+    from app.web.links import WebLinks
 
     booking_id = pending_booking(app, tenant_a, shop.package_id)
     with app.app_context():
@@ -142,7 +143,7 @@ def test_a_payment_gets_a_receipt_attached_to_its_email_referencing_the_invoice(
 def test_a_credit_note_is_negative_and_the_register_shows_the_invoice_credited(
         app, owner_client, tenant_a, shop):
     from app.extensions import db
-    from app.services import invoices
+    from app.services.invoices import issuing as invoices
 
     booking_id = confirmed_booking(app, tenant_a, shop.package_id)
     with app.app_context():
@@ -247,7 +248,7 @@ def _signed_link(app, booking_id: int) -> str:
 
 
 def test_signed_email_link_downloads_and_marks_viewed_then_expires(app, client, tenant_a, tenant_b, shop):
-    from app.services import clock
+    from app.services.shared import clock
 
     booking_id = confirmed_booking(app, tenant_a, shop.package_id)
     deliver_all(app)
@@ -289,7 +290,8 @@ def test_dashboard_register_escapes_user_text(app, owner_client, tenant_a, shop)
 
 def test_lost_render_jobs_are_found_by_the_sweeper(app, tenant_a, shop):
     from app.extensions import db
-    from app.services import clock, invoices
+    from app.services.invoices import issuing as invoices
+    from app.services.shared import clock
 
     booking_id = confirmed_booking(app, tenant_a, shop.package_id)
     clock.advance(timedelta(minutes=5))
@@ -306,7 +308,7 @@ def test_lost_render_jobs_are_found_by_the_sweeper(app, tenant_a, shop):
 def test_accents_and_euro_pound_yen_appear_in_the_pdf(app, tenant_a, shop):
     from app.extensions import db
     from app.models import Document
-    from app.services import invoice_pdf
+    from app.services.invoices import pdf as invoice_pdf
 
     booking_id = confirmed_booking(app, tenant_a, shop.package_id, names="Zoë & Øyvind Müller")
     with app.app_context():

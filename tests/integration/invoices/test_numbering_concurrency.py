@@ -12,7 +12,7 @@ from tests.integration.invoices.helpers import documents, pending_booking
 @pytest.mark.postgres
 def test_twenty_concurrent_issuances_get_twenty_consecutive_numbers(app, tenant_a, shop):
     from app.extensions import db
-    from app.services import invoices
+    from app.services.invoices import issuing as invoices
 
     booking_ids = [pending_booking(app, tenant_a, shop.package_id, days=30 + i) for i in range(20)]
     barrier = threading.Barrier(len(booking_ids))
@@ -44,7 +44,7 @@ def test_twenty_concurrent_issuances_get_twenty_consecutive_numbers(app, tenant_
 def test_concurrent_issuances_on_any_database_never_duplicate_a_number(app, tenant_a, shop):
     """SQLite serialises writers (BEGIN IMMEDIATE); the same guarantee must hold there."""
     from app.extensions import db
-    from app.services import invoices
+    from app.services.invoices import issuing as invoices
 
     booking_ids = [pending_booking(app, tenant_a, shop.package_id, days=30 + i) for i in range(6)]
     barrier = threading.Barrier(len(booking_ids))

@@ -10,9 +10,9 @@ from tests.integration.invoices.helpers import confirmed_booking, deliver_all, d
 def test_stages_sum_to_the_invoice_total_when_prices_exclude_tax(app, owner_client, tenant_a, shop,
                                                                  db_session):
     from app.extensions import db
-    from app.links import WebLinks
     from app.models import Booking, PaymentStage
-    from app.services import payments
+    from app.services.payments import recording as payments
+    from app.web.links import WebLinks
 
     set_invoice_settings(app, tenant_a, tax_rate_bp=2000, tax_inclusive=False, tax_label="VAT")
     booking_id = confirmed_booking(app, tenant_a, shop.package_id)  # Gold $2,500.00 net

@@ -55,7 +55,7 @@ def payments_of(app, booking_id: int) -> list[dict]:
 
 
 def checkout_path(app, slug: str, tenant_id: int, stage_id: int, scope: str | None = None) -> str:
-    from app.payments_web import stage_ref
+    from app.web.links import stage_ref
 
     path = f"/t/{slug}/pay/{stage_ref(app, tenant_id, stage_id)}"
     return path + ("?scope=all" if scope == "all" else "")
@@ -103,11 +103,11 @@ def signed_post(client, secret: str, event: dict, timestamp: int | None = None):
 
 def process_stored(app, stripe_event_id: str) -> str:
     """Run the webhook task's service for a stored event (no consumer needed)."""
+    from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
-    from app.links import WebLinks
     from app.models import StripeEvent
-    from app.payments_web import gateway_for
-    from app.services import stripe_events
+    from app.services.payments import events as stripe_events
+    from app.web.links import WebLinks
 
     with app.app_context():
         row = db.session.scalar(select(StripeEvent).where(StripeEvent.stripe_id == stripe_event_id))

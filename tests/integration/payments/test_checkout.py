@@ -202,8 +202,8 @@ def test_declined_card_shows_the_reason_and_another_card_succeeds(app, client, s
 def test_processing_payment_is_settled_by_the_periodic_reconcile(app, client, shop, tenant_a, payments_sim):
     from datetime import timedelta
 
-    from app.services import clock
-    from app.tasks import reconcile_processing_payments
+    from app.services.shared import clock
+    from app.tasks.payments import reconcile_processing_payments
 
     booking_id = new_booking(app, tenant_a, shop.package_id)
     path = checkout_path(app, "alpha", tenant_a.tenant_id, stages(app, booking_id)[0]["id"])
@@ -224,7 +224,7 @@ def test_processing_payment_is_settled_by_the_periodic_reconcile(app, client, sh
 
 def test_jpy_booking_pays_a_zero_decimal_deposit(app, client, make_account, payments_sim):
     from app.extensions import db
-    from app.services import catalog
+    from app.services.bookings import catalog
 
     sakura = make_account("sakura", currency="JPY", timezone="Asia/Tokyo")
     with app.app_context():
@@ -265,7 +265,8 @@ def test_a_processing_deposit_keeps_the_date_past_the_hold(app, client, shop, te
     from datetime import timedelta
 
     from app.extensions import db
-    from app.services import bookings, clock
+    from app.services.bookings import lifecycle as bookings
+    from app.services.shared import clock
 
     booking_id = new_booking(app, tenant_a, shop.package_id)
     path = checkout_path(app, "alpha", tenant_a.tenant_id, stages(app, booking_id)[0]["id"])
@@ -325,7 +326,7 @@ class FakeGateway:
         self.intents: dict = {}
 
     def _intent(self, pi_id, amount, status="requires_payment_method", metadata=None):
-        from app.services.gateway import Intent
+        from app.services.payments.gateway import Intent
 
         intent = Intent(pi_id, status, amount, 0, "USD", f"{pi_id}_secret_x", metadata or {})
         self.intents[pi_id] = intent
@@ -340,7 +341,7 @@ class FakeGateway:
         return self.intents[intent_id]
 
     def update_intent(self, intent_id, *, amount, metadata, idempotency_key):
-        from app.services.gateway import IntentStateConflict
+        from app.services.payments.gateway import IntentStateConflict
 
         self.calls.append(("update", idempotency_key, amount))
         raise IntentStateConflict()
@@ -353,8 +354,8 @@ class FakeGateway:
 
 def test_an_amount_stripe_will_not_update_replaces_the_intent_and_cancels_the_old(app, shop, tenant_a):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import checkout
+    from app.services.payments import checkout
+    from app.web.links import WebLinks
 
     booking_id = new_booking(app, tenant_a, shop.package_id)
     deposit = stages(app, booking_id)[0]
@@ -374,10 +375,10 @@ def test_an_amount_stripe_will_not_update_replaces_the_intent_and_cancels_the_ol
 
 
 def test_webhook_and_return_page_racing_record_the_payment_once(app, client, shop, tenant_a, payments_sim):
+    from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
-    from app.links import WebLinks
-    from app.payments_web import gateway_for
-    from app.services import payments
+    from app.services.payments import recording as payments
+    from app.web.links import WebLinks
 
     booking_id = new_booking(app, tenant_a, shop.package_id)
     path = checkout_path(app, "alpha", tenant_a.tenant_id, stages(app, booking_id)[0]["id"])

@@ -65,8 +65,8 @@ def test_bad_schedule_settings_are_refused(app, owner_client, tenant_a, fields, 
 
 def test_three_installments_move_with_a_reschedule(app, owner_client, shop, tenant_a):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
+    from app.services.bookings import lifecycle as bookings
+    from app.web.links import WebLinks
 
     _settings(owner_client, "/dashboard/payments/settings", mode="installments", **{
         "installments-0-percent": "20", "installments-1-percent": "30", "installments-1-days": "60",
@@ -86,7 +86,7 @@ def test_three_installments_move_with_a_reschedule(app, owner_client, shop, tena
 
 
 def test_outstanding_balances_show_due_dates_and_overdue_marks(app, owner_client, shop, tenant_a):
-    from app.services import clock
+    from app.services.shared import clock
 
     soon = new_booking(app, tenant_a, shop.package_id, days=20)   # balance due 30 days before: today
     later = new_booking(app, tenant_a, shop.package_id, days=90)
@@ -124,8 +124,9 @@ def test_offline_payment_confirms_and_the_rest_settles_the_booking(app, owner_cl
 
 def test_portal_pay_balance_offers_the_next_stage_or_everything(app, client, shop, tenant_a, payments_sim):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import payment_settings, payments
+    from app.services.payments import recording as payments
+    from app.services.payments import settings as payment_settings
+    from app.web.links import WebLinks
 
     with app.app_context():
         payment_settings.save_rule(db.session, tenant_a.tenant_id, None, payment_settings.RuleForm(
@@ -159,7 +160,7 @@ def test_tenant_a_gets_404_for_tenant_b_payment_pages(app, client, shop, shop_b,
                                                       payments_sim):
     from app.extensions import db
     from app.models import StripeEvent
-    from app.services import clock
+    from app.services.shared import clock
 
     booking_b = new_booking(app, tenant_b, shop_b.package_id)
     stage_b = stages(app, booking_b)[0]["id"]
@@ -184,7 +185,7 @@ def test_tenant_a_gets_404_for_tenant_b_payment_pages(app, client, shop, shop_b,
                           "deposit_percent": "99", "balance_due_days": "1"},
                          get_url="/dashboard/payments/settings").status_code == 404
     with app.app_context():
-        from app.services import payment_settings
+        from app.services.payments import settings as payment_settings
 
         assert payment_settings.stored_rule(db.session, tenant_b.tenant_id, shop_b.package_id) is None
         db.session.remove()
@@ -203,7 +204,8 @@ def test_tenant_a_gets_404_for_tenant_b_payment_pages(app, client, shop, shop_b,
 def test_a_fixed_deposit_is_never_applied_in_another_currency(app, owner_client, tenant_a):
     """$500.00 set while the tenant sold in USD does not become ¥50,000 after a switch to JPY."""
     from app.extensions import db
-    from app.services import catalog, tenants
+    from app.services.accounts import tenants
+    from app.services.bookings import catalog
 
     response = _settings(owner_client, "/dashboard/payments/settings", deposit_kind="fixed",
                          deposit_amount="500.00")

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from app.services.gateway import IntentStateConflict
+from app.services.payments.gateway import IntentStateConflict
 from tests.integration.payments.helpers import (
     booking_status,
     checkout_path,
@@ -48,7 +48,7 @@ def _confirm(backend, pi: str, payment_method: str = "pm_card_visa"):
 
 
 def test_gateway_create_is_idempotent_and_maps_state_errors(app, backend_app):
-    from app.payments_web import gateway_for
+    from app.adapters.stripe_gateway import gateway_for
 
     gateway = gateway_for(app)
     key = f"stage-{uuid.uuid4().hex}-pi-v1"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.services.gateway import GatewayError
+from app.services.payments.gateway import GatewayError
 from stripe_sim.webhooks import sign
 from tests.integration.payments.helpers import (
     booking_status,
@@ -183,7 +183,7 @@ def test_failed_processing_is_retried_then_replayed_from_the_dashboard(app, clie
                                                                        payments_sim):
     from app.extensions import db
     from app.models import StripeEvent
-    from app.services import stripe_events
+    from app.services.payments import events as stripe_events
     from tests.fixtures.accounts import login
     from tests.fixtures.portal import post_form
 
@@ -224,7 +224,7 @@ def test_failed_processing_is_retried_then_replayed_from_the_dashboard(app, clie
 def test_an_event_whose_task_was_lost_is_processed_by_the_sweeper(app, client, paid_deposit, payments_sim,
                                                                    consumer):
     from app.queue import huey
-    from app.tasks import sweep_stripe_events
+    from app.tasks.payments import sweep_stripe_events
 
     booking_id, pi = paid_deposit
     event = events_for(payments_sim, pi, "payment_intent.succeeded")[0]

@@ -15,10 +15,10 @@ from tests.integration.payments.helpers import (
 
 def pay_stage(app, client, sim, account, stage_id: int, card: str = "pm_card_visa") -> str:
     """Pay one stage at the simulator and record it as the return page would; the intent id."""
+    from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
-    from app.links import WebLinks
-    from app.payments_web import gateway_for
-    from app.services import payments
+    from app.services.payments import recording as payments
+    from app.web.links import WebLinks
 
     path = checkout_path(app, account.slug, account.tenant_id, stage_id)
     pi = intent_id(client_secret(client.get(path).get_data(as_text=True)))
@@ -44,8 +44,8 @@ def paid_booking(app, client, sim, account, package_id: int, *, balance: bool = 
 
 def request_refund(app, account, booking_id: int, amount: int, reason: str = "requested_by_customer"):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import refunds
+    from app.services.refunds import requests as refunds
+    from app.web.links import WebLinks
 
     with app.app_context():
         request = refunds.request_refund(db.session, account.tenant_id, booking_id, amount, reason, "",
@@ -57,10 +57,10 @@ def request_refund(app, account, booking_id: int, amount: int, reason: str = "re
 
 def run_part(app, part_id: int, **policy) -> str:
     """Run the part's task body in this thread (no consumer)."""
+    from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
-    from app.links import WebLinks
-    from app.payments_web import gateway_for
-    from app.services import refund_processing
+    from app.services.refunds import processing as refund_processing
+    from app.web.links import WebLinks
 
     with app.app_context():
         outcome = refund_processing.process_part(db.session, part_id, gateway_for(app), WebLinks(app),
@@ -139,10 +139,10 @@ def audit_actions(app, booking_id: int) -> list[str]:
 
 def reconcile(app, part_id: int) -> str:
     """What the sweeper does for a part Stripe holds: fetch the refund and apply it."""
+    from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
-    from app.links import WebLinks
-    from app.payments_web import gateway_for
-    from app.services import refund_processing
+    from app.services.refunds import processing as refund_processing
+    from app.web.links import WebLinks
 
     with app.app_context():
         outcome = refund_processing.reconcile_part(db.session, part_id, gateway_for(app), WebLinks(app))

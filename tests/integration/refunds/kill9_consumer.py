@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from app.services import refund_processing  # noqa: E402
+from app.services.refunds import processing as refund_processing
 
 
 def die(part_id, refund):

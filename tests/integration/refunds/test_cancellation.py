@@ -15,7 +15,7 @@ from tests.integration.refunds.helpers import audit_actions, paid_booking, parts
 def _quote(app, tenant_id: int, booking_id: int, days_before: int):
     from app.extensions import db
     from app.models import Booking
-    from app.services import refunds
+    from app.services.refunds import requests as refunds
 
     with app.app_context():
         booking = db.session.get(Booking, booking_id)
@@ -27,7 +27,7 @@ def _quote(app, tenant_id: int, booking_id: int, days_before: int):
 
 def _set_policy(app, account, deposit_refundable: bool, tiers):
     from app.extensions import db
-    from app.services import cancellation_policy
+    from app.services.refunds import policy as cancellation_policy
 
     with app.app_context():
         cancellation_policy.save(db.session, account.tenant_id, account.user_id,

@@ -62,10 +62,11 @@ OPERATIONS = st.lists(st.one_of(
 @given(operations=OPERATIONS)
 def test_refunded_never_exceeds_captured_per_payment_or_booking(app, shop, tenant_a, operations):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import refund_processing, refunds
-    from app.services.errors import DomainError
-    from app.services.gateway import Refund
+    from app.services.payments.gateway import Refund
+    from app.services.refunds import processing as refund_processing
+    from app.services.refunds import requests as refunds
+    from app.services.shared.errors import DomainError
+    from app.web.links import WebLinks
 
     booking_id = book(app, tenant_a.tenant_id, shop.package_id,
                       future(app, tenant_a.tenant_id, next(_DAYS) % 700 + 2))
@@ -97,9 +98,9 @@ def test_refunded_never_exceeds_captured_per_payment_or_booking(app, shop, tenan
 @pytest.mark.postgres
 def test_concurrent_refund_requests_never_exceed_what_was_captured(app, client, shop, tenant_a, payments_sim):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import refunds
-    from app.services.errors import DomainError
+    from app.services.refunds import requests as refunds
+    from app.services.shared.errors import DomainError
+    from app.web.links import WebLinks
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id, balance=True)
     captured = sum(m["amount"] for m in money(app, booking_id))  # $2,500.00 in two payments

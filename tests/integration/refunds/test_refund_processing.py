@@ -37,8 +37,9 @@ def _part(app, booking_id: int, index: int = 0) -> dict:
 def test_worker_killed_after_stripe_answered_gives_exactly_one_refund_after_a_restart(
         app, client, shop, tenant_a, payments_sim, monkeypatch):
     from app.queue import huey
-    from app.services import clock, refund_processing
-    from app.tasks import sweep_refunds
+    from app.services.refunds import processing as refund_processing
+    from app.services.shared import clock
+    from app.tasks.refunds import sweep_refunds
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
     payments_sim.control.configure(refund_delay=-1)  # refunds stay pending until settled
@@ -90,8 +91,8 @@ def test_consumer_process_killed_by_sigkill_after_stripe_answered_gives_exactly_
     from pathlib import Path
 
     from app.queue import huey
-    from app.services import clock
-    from app.tasks import sweep_refunds
+    from app.services.shared import clock
+    from app.tasks.refunds import sweep_refunds
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
     payments_sim.control.configure(refund_delay=-1)
@@ -197,8 +198,8 @@ def test_a_refund_stripe_fails_after_creating_it_alerts_the_tenant_and_retries_w
 
 def test_work_lost_from_the_queue_is_finished_by_the_sweeper(app, client, shop, tenant_a, payments_sim):
     from app.queue import huey
-    from app.services import clock
-    from app.tasks import sweep_refunds
+    from app.services.shared import clock
+    from app.tasks.refunds import sweep_refunds
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
     request_refund(app, tenant_a, booking_id, 25000)  # its task is enqueued, no consumer runs
@@ -224,7 +225,8 @@ def test_work_lost_from_the_queue_is_finished_by_the_sweeper(app, client, shop, 
 
 def test_a_retry_after_24_hours_adopts_the_refund_stripe_already_made(
         app, client, shop, tenant_a, payments_sim, monkeypatch):
-    from app.services import clock, refund_processing
+    from app.services.refunds import processing as refund_processing
+    from app.services.shared import clock
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
     request_refund(app, tenant_a, booking_id, 20000)
@@ -282,11 +284,11 @@ def test_a_part_given_up_on_a_lost_answer_that_stripe_made_settles_and_cannot_re
         app, client, owner_client, shop, tenant_a, payments_sim):
     """Every attempt timed out, but one of them reached Stripe: when Stripe's refund shows up
     (webhook, listing), the part is what Stripe says, not failed with a Retry that refunds again."""
+    from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
-    from app.links import WebLinks
-    from app.payments_web import gateway_for
-    from app.services import refund_processing
-    from app.services.gateway import GatewayError
+    from app.services.payments.gateway import GatewayError
+    from app.services.refunds import processing as refund_processing
+    from app.web.links import WebLinks
 
     booking_id = paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
     request_refund(app, tenant_a, booking_id, 30000)

@@ -16,7 +16,7 @@ def shop(app, tenant_a):
 
 def set_balance_rules(app, tenant_id: int, user_id: int, active: bool) -> None:
     from app.extensions import db
-    from app.services import reminders
+    from app.services.reminders import dispatch as reminders
 
     with app.app_context():
         for rule in reminders.rules(db.session, tenant_id):
@@ -63,6 +63,6 @@ def wait_until(predicate, timeout=15.0, message="condition"):
 
 
 def at(moment, plus=timedelta(0)):
-    from app.services import clock
+    from app.services.shared import clock
 
     clock.travel(moment + plus)

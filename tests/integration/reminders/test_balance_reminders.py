@@ -1,7 +1,7 @@
 """Balance reminders: 7 days before a stage's due date and on it, while the stage is unpaid."""
 from datetime import time, timedelta
 
-from app.services.reminder_times import resolve_local
+from app.services.reminders.times import resolve_local
 from tests.integration.reminders.conftest import reminders_of
 
 
@@ -17,8 +17,8 @@ def stages_of(db_session, booking_id):
 
 def test_open_stages_get_reminders_and_paying_cancels_them(app, db_session, tenant_a, confirmed):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import payments
+    from app.services.payments import recording as payments
+    from app.web.links import WebLinks
 
     booking_id = confirmed(days=90, balance=True)
     stages = stages_of(db_session, booking_id)
@@ -41,7 +41,7 @@ def test_open_stages_get_reminders_and_paying_cancels_them(app, db_session, tena
 
 
 def test_a_balance_reminder_is_written_with_the_amount_and_due_date(app, db_session, confirmed, consumer, inbox):
-    from app.tasks import dispatch_reminders
+    from app.tasks.reminders import dispatch_reminders
     from tests.integration.reminders.conftest import at, wait_until
 
     booking_id = confirmed(days=90, balance=True)

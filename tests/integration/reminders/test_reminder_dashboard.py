@@ -118,7 +118,7 @@ def test_tenant_a_never_sees_or_acts_on_tenant_b_reminders(app, owner_client, db
 
 
 def test_staff_see_the_log_but_not_the_rules(app, db_session, tenant_a):
-    from app.services import tokens
+    from app.services.shared import tokens
 
     raw = tokens.issue(db_session, tenant_a.tenant_id, "staff_invite", None, {"email": "st@x.example", "role": "staff"})
     db_session.commit()

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.queue import huey
-from app.tasks import dispatch_reminders, recover_failed_reminders
+from app.tasks.reminders import dispatch_reminders, recover_failed_reminders
 from tests.fixtures.environment import ENV
 from tests.fixtures.portal import RunningConsumer
 from tests.fixtures.smtp import text_of
@@ -59,8 +59,8 @@ def test_at_the_due_time_the_email_arrives_once(app, db_session, confirmed, cons
 
 def test_a_canceled_booking_sends_nothing(app, db_session, tenant_a, confirmed, consumer, inbox):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
+    from app.services.bookings import lifecycle as bookings
+    from app.web.links import WebLinks
 
     booking_id = confirmed()
     r = first_reminder(db_session, booking_id)
@@ -118,7 +118,7 @@ def test_consumer_down_through_the_due_time_sends_within_window_and_skips_outsid
     ok_row = first_reminder(db_session, late_ok)      # 3 days before: window open until its event
     gone_row = before_event(db_session, too_late)[1]  # 1 day before at 14:00
     from app.models import Booking
-    from app.services.reminder_times import event_start
+    from app.services.reminders.times import event_start
 
     # No consumer ran for days; it comes back an hour into the day of the earlier event: that
     # event's reminders are past their window, the later event's 3-day reminder is late but valid.
@@ -142,7 +142,7 @@ def test_consumer_down_through_the_due_time_sends_within_window_and_skips_outsid
 
 def test_two_consumers_running_dispatch_send_each_reminder_once(app, db_session, confirmed, inbox):
     from app.models import Booking, OutboundEmail, Reminder
-    from app.services.reminder_times import event_start
+    from app.services.reminders.times import event_start
 
     ids = [confirmed(days=30 + i, email=f"c{i}@example.com") for i in range(6)]
     last_event = db_session.get(Booking, ids[-1]).event_date
@@ -180,7 +180,7 @@ def test_two_consumers_running_dispatch_send_each_reminder_once(app, db_session,
 
 
 def at_now():
-    from app.services import clock
+    from app.services.shared import clock
 
     return clock.now()
 
@@ -188,7 +188,7 @@ def at_now():
 def test_failing_sends_back_off_then_fail_and_nightly_recovery_requeues(app, db_session, confirmed,
                                                                        monkeypatch, inbox):
     from app.models import Reminder
-    from app.services import reminders
+    from app.services.reminders import dispatch as reminders
 
     booking_id = confirmed()
     r = first_reminder(db_session, booking_id)
@@ -234,7 +234,7 @@ def test_claims_skip_rows_locked_by_another_dispatcher(app, db_session, confirme
     import threading
 
     from app.extensions import db
-    from app.services import reminders
+    from app.services.reminders import dispatch as reminders
 
     ids = [confirmed(days=30 + i, email=f"p{i}@example.com") for i in range(5)]
     at(max(first_reminder(db_session, b).due_at for b in ids), timedelta(minutes=1))
@@ -255,7 +255,8 @@ def test_claims_skip_rows_locked_by_another_dispatcher(app, db_session, confirme
 def test_nightly_recovery_is_capped_and_only_looks_back_seven_days(app, db_session, confirmed):
     from app.extensions import db
     from app.models import Reminder
-    from app.services import clock, reminders
+    from app.services.reminders import dispatch as reminders
+    from app.services.shared import clock
 
     ids = [confirmed(days=30 + i, email=f"r{i}@example.com") for i in range(4)]
     rows = [first_reminder(db_session, b) for b in ids]

@@ -1,7 +1,7 @@
 """Reminders are rows scheduled at the right UTC moments, and follow the booking's life."""
 from datetime import UTC, datetime, time, timedelta
 
-from app.services.reminder_times import resolve_local
+from app.services.reminders.times import resolve_local
 from tests.integration.reminders.conftest import reminders_of
 
 
@@ -32,8 +32,8 @@ def test_a_pending_booking_has_no_reminders(app, db_session, tenant_a, shop):
 
 def test_reschedule_moves_the_reminders_and_cancel_cancels_them(app, db_session, tenant_a, confirmed):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
+    from app.services.bookings import lifecycle as bookings
+    from app.web.links import WebLinks
 
     booking_id = confirmed(days=30)
     before = {r.key: r.due_at for r in reminders_of(db_session, booking_id)}
@@ -56,7 +56,7 @@ def test_reschedule_moves_the_reminders_and_cancel_cancels_them(app, db_session,
 
 def test_a_timezone_change_recomputes_utc_but_keeps_the_wall_time(app, db_session, tenant_a, confirmed):
     from app.extensions import db
-    from app.services import tenants
+    from app.services.accounts import tenants
 
     booking_id = confirmed(days=30)
     with app.app_context():
@@ -69,7 +69,7 @@ def test_a_timezone_change_recomputes_utc_but_keeps_the_wall_time(app, db_sessio
 
 def test_rules_added_or_disabled_apply_to_live_bookings(app, db_session, tenant_a, confirmed):
     from app.extensions import db
-    from app.services import reminders
+    from app.services.reminders import dispatch as reminders
 
     booking_id = confirmed(days=30)
     with app.app_context():
@@ -91,7 +91,7 @@ def test_a_late_confirmation_skips_moments_already_gone(app, db_session, confirm
 
 def test_a_rule_turned_back_on_schedules_its_reminders_again(app, db_session, tenant_a, confirmed):
     from app.extensions import db
-    from app.services import reminders
+    from app.services.reminders import dispatch as reminders
 
     booking_id = confirmed(days=30)
     rule_id = int(reminders_of(db_session, booking_id)[0].key.split(":")[0])
@@ -105,8 +105,8 @@ def test_a_rule_turned_back_on_schedules_its_reminders_again(app, db_session, te
 def test_a_reschedule_back_out_of_the_past_schedules_the_reminder_again(app, db_session, tenant_a,
                                                                         confirmed):
     from app.extensions import db
-    from app.links import WebLinks
-    from app.services import bookings
+    from app.services.bookings import lifecycle as bookings
+    from app.web.links import WebLinks
     from tests.integration.bookings.helpers import future
 
     booking_id = confirmed(days=30)

@@ -1,0 +1,2 @@
+"""Tenants and their users: signup, login, staff invitations, password reset and the
+tenant's settings (timezone, currency, locale)."""

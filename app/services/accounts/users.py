@@ -1,0 +1,206 @@
+"""Tenant user accounts: signup, login, staff invitations and password reset.
+
+Password reset follows OWASP's Forgot Password guidance: the reply never says whether an email is
+known, the token is single use for an hour, and a reset ends every other session of the user.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.models import Tenant, User
+from app.services.accounts import tenants
+from app.services.email import outbox as email
+from app.services.shared import audit, clock, tokens
+from app.services.shared.errors import InvalidLink, PermissionDenied, ValidationFailed
+from app.services.shared.links import Links
+from app.services.shared.tenancy import get_owned
+
+MIN_PASSWORD = 10
+# Compared against when the email is unknown, so both paths cost one hash check.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-for-timing")
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"Use at least {MIN_PASSWORD} characters."
+    if len(password) > 256:
+        return "Use at most 256 characters."
+    return None
+
+
+def _find_user(session: Session, email_addr: str) -> User | None:
+    return session.scalars(select(User).where(func.lower(User.email) == email_addr.strip().lower())).first()
+
+
+def signup(
+    session: Session,
+    *,
+    business_name: str,
+    slug: str,
+    timezone: str,
+    currency: str,
+    email_addr: str,
+    password: str,
+    owner_name: str = "",
+    locale: str = "en_US",
+) -> User:
+    """Create a tenant and its owner together, or nothing (field errors in ValidationFailed)."""
+    problems: dict[str, str] = {}
+    if tenants.email_taken(session, email_addr):
+        problems["email"] = "An account with that email exists; log in or reset your password."
+    pw = password_problem(password)
+    if pw:
+        problems["password"] = pw
+    try:
+        tenant = tenants.create_tenant(
+            session, slug=slug, name=business_name, timezone=timezone, currency=currency,
+            locale=locale, contact_email=email_addr,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        raise ValidationFailed({**exc.fields, **problems}) from None
+    if problems:
+        session.rollback()
+        raise ValidationFailed(problems)
+    user = User(
+        tenant_id=tenant.id, email=email_addr.strip().lower(), name=owner_name.strip(),
+        password_hash=generate_password_hash(password), role="owner", session_version=1,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, tenant.id, "tenant.signed_up", actor="user", actor_user_id=user.id,
+                 subject_type="tenant", subject_id=tenant.id)
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, email_addr: str, password: str) -> User | None:
+    """The user for these credentials, or None; the same work whether or not the email exists."""
+    user = _find_user(session, email_addr)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    user.last_login_at = clock.now()
+    session.commit()
+    return user
+
+
+def load_session_user(session: Session, session_id: str) -> User | None:
+    """Resolve a Flask-Login id "<user id>:<session version>"; a bumped version ends the session."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def request_password_reset(session: Session, email_addr: str, links: Links) -> None:
+    """Email a reset link if the address belongs to a user; silently nothing otherwise."""
+    user = _find_user(session, email_addr)
+    if user is None:
+        return
+    raw = tokens.issue(session, user.tenant_id, "password_reset", user.id)
+    email.queue_email(
+        session, user.tenant_id, to=user.email, kind="password_reset",
+        subject="Reset your MAIS password",
+        context={"user": user, "reset_url": links.password_reset(raw), "valid_minutes": 60},
+    )
+    audit.record(session, user.tenant_id, "user.password_reset_requested", actor="system",
+                 subject_type="user", subject_id=user.id)
+    session.commit()
+
+
+def check_reset_link(session: Session, raw: str) -> User:
+    token = tokens.peek(session, "password_reset", raw)
+    user = session.get(User, token.subject_id)
+    if user is None or user.tenant_id != token.tenant_id:
+        raise InvalidLink()
+    return user
+
+
+def reset_password(session: Session, raw: str, new_password: str, links: Links) -> User:
+    """Consume the token, set the password, end all sessions, tell the user. All or nothing."""
+    problem = password_problem(new_password)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    token = tokens.consume(session, "password_reset", raw)
+    user = session.get(User, token.subject_id)
+    if user is None or user.tenant_id != token.tenant_id:
+        session.rollback()
+        raise InvalidLink()
+    user.password_hash = generate_password_hash(new_password)
+    user.session_version += 1
+    # Any other reset link sent to this user dies with this one.
+    tokens.revoke(session, user.tenant_id, ("password_reset",), user.id)
+    email.queue_email(
+        session, user.tenant_id, to=user.email, kind="password_changed",
+        subject="Your MAIS password was changed",
+        context={"user": user, "login_url": links.login(), "forgot_url": links.forgot_password()},
+    )
+    audit.record(session, user.tenant_id, "user.password_reset", actor="user",
+                 actor_user_id=user.id, subject_type="user", subject_id=user.id)
+    session.commit()
+    return user
+
+
+def invite_staff(
+    session: Session, tenant_id: int, actor_user_id: int, email_addr: str, role: str, links: Links
+) -> None:
+    """An owner invites someone by email; the link is valid 7 days and works once."""
+    actor = get_owned(session, User, tenant_id, actor_user_id)
+    if not actor.is_owner:
+        raise PermissionDenied("Only an owner can invite people.")
+    if role not in ("owner", "staff"):
+        raise ValidationFailed({"role": "Choose owner or staff."})
+    address = email_addr.strip().lower()
+    if tenants.email_taken(session, address):
+        raise ValidationFailed({"email": "That email already has an account."})
+    raw = tokens.issue(session, tenant_id, "staff_invite", None, {"email": address, "role": role})
+    tenant = session.get(Tenant, tenant_id)
+    email.queue_email(
+        session, tenant_id, to=address, kind="staff_invite",
+        subject=f"You are invited to {tenant.name} on MAIS",
+        context={"inviter": actor, "role": role, "accept_url": links.staff_invite(raw)},
+    )
+    audit.record(session, tenant_id, "user.invited", actor="user", actor_user_id=actor_user_id,
+                 subject_type="tenant", subject_id=tenant_id, email=address, role=role)
+    session.commit()
+
+
+def check_invitation(session: Session, raw: str) -> tuple[Tenant, dict]:
+    token = tokens.peek(session, "staff_invite", raw)
+    return session.get(Tenant, token.tenant_id), dict(token.payload)
+
+
+def accept_invitation(session: Session, raw: str, name: str, password: str) -> User:
+    """Create the invited user in the inviting tenant, consuming the invitation."""
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    token = tokens.consume(session, "staff_invite", raw)
+    address = token.payload["email"]
+    if tenants.email_taken(session, address):
+        session.rollback()
+        raise ValidationFailed({"email": "That email already has an account; log in instead."})
+    user = User(
+        tenant_id=token.tenant_id, email=address, name=name.strip(),
+        password_hash=generate_password_hash(password), role=token.payload["role"],
+        session_version=1, created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, token.tenant_id, "user.joined", actor="user", actor_user_id=user.id,
+                 subject_type="user", subject_id=user.id, role=user.role)
+    session.commit()
+    return user
+
+
+def team(session: Session, tenant_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.id)))

@@ -1,0 +1,90 @@
+"""What a couple can do with the links in their emails (DESIGN.md "Tokens and links").
+
+Looking at a link (`booking_for_link`) never consumes it. The POST that acts consumes its token
+with one guarded UPDATE inside the transaction of the change, so a second POST with the same
+link, or a concurrent one, is refused, and a refused change consumes nothing. The manage link
+opens the portal and may start a reschedule or cancel; the reschedule and cancel links in emails
+do only their own action.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import ActionToken, Booking
+from app.services.bookings import emails as booking_emails
+from app.services.bookings import lifecycle as bookings
+from app.services.refunds import requests as refunds
+from app.services.shared import audit, tokens
+from app.services.shared.errors import InvalidLink
+from app.services.shared.links import Links
+
+ACTION_PURPOSES = {
+    "manage": ("booking_manage",),
+    "reschedule": ("booking_reschedule", "booking_manage"),
+    "cancel": ("booking_cancel", "booking_manage"),
+}
+
+
+def _booking_of(session: Session, tenant_id: int, token: ActionToken) -> Booking:
+    booking = session.get(Booking, token.subject_id) if token.subject_id is not None else None
+    if booking is None or booking.tenant_id != tenant_id:
+        raise InvalidLink()
+    return booking
+
+
+def booking_for_link(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
+    """The booking a live link of this tenant and action points at; InvalidLink otherwise."""
+    for purpose in ACTION_PURPOSES[action]:
+        try:
+            token = tokens.peek(session, purpose, raw, tenant_id)
+        except InvalidLink:
+            continue
+        return _booking_of(session, tenant_id, token)
+    raise InvalidLink()
+
+
+def _consume(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
+    for purpose in ACTION_PURPOSES[action]:
+        try:
+            token = tokens.consume(session, purpose, raw, tenant_id)
+        except InvalidLink:
+            continue
+        return _booking_of(session, tenant_id, token)
+    session.rollback()
+    raise InvalidLink()
+
+
+def reschedule_by_link(session: Session, tenant_id: int, raw: str, new_date: date | None,
+                       links: Links) -> Booking:
+    """Consume the link and move the booking, together or not at all."""
+    booking = _consume(session, tenant_id, raw, "reschedule")
+    return bookings.reschedule(session, booking, new_date, links, actor="couple")
+
+
+def cancel_by_link(session: Session, tenant_id: int, raw: str, links: Links) -> Booking:
+    """Consume the link and cancel the booking, together or not at all; what the couple paid
+    is refunded as the booking's cancellation policy says (app.services.refunds.requests)."""
+    booking = _consume(session, tenant_id, raw, "cancel")
+    refunds.cancel_booking(session, booking, links, actor="couple")
+    return booking
+
+
+def send_fresh_links(session: Session, tenant_id: int, email_addr: str, links: Links) -> int:
+    """Email a new manage link for each of this tenant's bookings under that address.
+
+    Silent when there are none: the caller answers the same whatever the address.
+    """
+    address = email_addr.strip().lower()
+    found = list(session.scalars(
+        select(Booking).where(Booking.tenant_id == tenant_id, Booking.email == address,
+                              Booking.status.in_(bookings.LIVE + ("canceled",)))
+        .order_by(Booking.event_date).limit(20)))
+    for booking in found:
+        booking_emails.queue_booking_email(session, booking, "booking_links", links)
+        audit.record(session, tenant_id, "booking.links_resent", actor="couple", subject_type="booking",
+                     subject_id=booking.id)
+    session.commit()
+    return len(found)

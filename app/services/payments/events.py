@@ -1,0 +1,167 @@
+"""Stripe webhook events: stored by id first, processed by a task, swept when lost.
+
+Invariants:
+- an event is stored once (UNIQUE stripe_id); a duplicate delivery changes nothing and is
+  not processed again;
+- processing claims the row with a guarded UPDATE, so two workers never process one event at
+  once; it acts on the PaymentIntent fetched from Stripe (`payments.reconcile_intent`), so the
+  order in which events arrive does not matter;
+- a failure is retried with backoff up to MAX_ATTEMPTS, then the event is `failed` and waits
+  for a replay from the dashboard; the sweeper re-enqueues whatever is due or stuck.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import StripeEvent, Tenant
+from app.services.payments import recording as payments
+from app.services.payments.gateway import PaymentGateway
+from app.services.refunds import processing as refund_processing
+from app.services.shared import audit, clock, jobs
+from app.services.shared.errors import InvalidTransition
+from app.services.shared.links import Links
+from app.services.shared.tenancy import get_owned
+
+log = logging.getLogger(__name__)
+HANDLED = frozenset({"payment_intent.succeeded", "payment_intent.processing",
+                     "payment_intent.payment_failed", "payment_intent.canceled"}
+                    ) | refund_processing.EVENT_TYPES
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(seconds=30)
+STUCK_AFTER = timedelta(minutes=5)
+
+
+def _claimed_tenant(session: Session, obj: dict) -> int | None:
+    raw = (obj.get("metadata") or {}).get("tenant_id") if isinstance(obj, dict) else None
+    try:
+        tenant_id = int(str(raw))
+    except (TypeError, ValueError):
+        return None
+    return tenant_id if session.get(Tenant, tenant_id) is not None else None
+
+
+def record_event(session: Session, event: dict) -> tuple[StripeEvent, bool]:
+    """Store a verified event by its id and enqueue its processing after the commit.
+    Returns (row, stored_now); a duplicate returns the stored row untouched."""
+    existing = session.scalar(select(StripeEvent).where(StripeEvent.stripe_id == event["id"]))
+    if existing is not None:
+        return existing, False
+    obj = (event.get("data") or {}).get("object") or {}
+    now = clock.now()
+    row = StripeEvent(
+        stripe_id=str(event["id"])[:255], type=str(event.get("type", ""))[:100],
+        tenant_id=_claimed_tenant(session, obj),
+        object_id=str(obj.get("id", ""))[:255] if isinstance(obj, dict) else "",
+        payload=event, status="received", attempts=0, last_error="", next_attempt_at=now,
+        received_at=now)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()  # the same event, delivered twice at once: the other request stored it
+        return session.scalar(select(StripeEvent).where(StripeEvent.stripe_id == event["id"])), False
+    jobs.after_commit(session, jobs.Job.PROCESS_STRIPE_EVENT, row.id)
+    session.commit()
+    return row, True
+
+
+def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
+                  links: Links) -> str:
+    """Process one stored event if it is waiting and unclaimed. Returns processed, ignored,
+    retry, failed or skipped. Raises after recording a failure, so the task shows it."""
+    now = clock.now()
+    claimed = session.execute(
+        update(StripeEvent)
+        .where(StripeEvent.id == event_row_id, StripeEvent.status == "received",
+               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - STUCK_AFTER))
+        .values(claimed_at=now, attempts=StripeEvent.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    if claimed != 1:
+        return "skipped"
+    row = session.get(StripeEvent, event_row_id)
+    session.refresh(row)
+    if row.type not in HANDLED or not row.object_id:
+        return _finish(session, row, "ignored", f"not handled: {row.type}")
+    try:
+        if row.type in refund_processing.EVENT_TYPES:
+            result = refund_processing.handle_event(session, row.type, row.object_id, gateway,
+                                                    links, claimed_tenant_id=row.tenant_id)
+        else:
+            result = payments.reconcile_intent(session, row.object_id, gateway, links,
+                                               claimed_tenant_id=row.tenant_id)
+    except Exception as exc:
+        session.rollback()
+        row = session.get(StripeEvent, event_row_id)
+        row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        row.claimed_at = None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = clock.now() + RETRY_BASE * 2 ** (row.attempts - 1)
+        session.commit()
+        log.warning("stripe event %s (%s) attempt %s failed: %s", row.stripe_id, row.type,
+                    row.attempts, row.last_error)
+        raise
+    row = session.get(StripeEvent, event_row_id)
+    if result.outcome in ("unknown", "tenant_mismatch"):
+        return _finish(session, row, "ignored", result.outcome)
+    return _finish(session, row, "processed", "")
+
+
+def _finish(session: Session, row: StripeEvent, status: str, note: str) -> str:
+    row.status = status
+    row.last_error = note
+    row.claimed_at = None
+    row.processed_at = clock.now()
+    session.commit()
+    return status
+
+
+def sweep(session: Session, limit: int = 500) -> list[int]:
+    """Ids of events waiting to be processed whose time has come (lost or retried tasks)."""
+    now = clock.now()
+    return list(session.scalars(
+        select(StripeEvent.id)
+        .where(StripeEvent.status == "received", StripeEvent.next_attempt_at <= now,
+               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - STUCK_AFTER))
+        .order_by(StripeEvent.next_attempt_at).limit(limit)))
+
+
+def replay(session: Session, tenant_id: int, event_row_id: int, *, actor_user_id: int) -> StripeEvent:
+    """A tenant user sends one of their failed events back to processing; commits."""
+    row = get_event(session, tenant_id, event_row_id)
+    changed = session.execute(
+        update(StripeEvent)
+        .where(StripeEvent.id == row.id, StripeEvent.tenant_id == tenant_id,
+               StripeEvent.status == "failed")
+        .values(status="received", attempts=0, claimed_at=None, next_attempt_at=clock.now())
+        .execution_options(synchronize_session="fetch")).rowcount
+    if changed != 1:
+        session.rollback()
+        raise InvalidTransition("Only an event whose processing failed can be replayed.")
+    audit.record(session, tenant_id, "stripe_event.replayed", actor="user",
+                 actor_user_id=actor_user_id, subject_type="stripe_event", subject_id=row.id,
+                 stripe_id=row.stripe_id)
+    jobs.after_commit(session, jobs.Job.PROCESS_STRIPE_EVENT, row.id)
+    session.commit()
+    return row
+
+
+def get_event(session: Session, tenant_id: int, event_row_id: int) -> StripeEvent:
+    row = get_owned(session, StripeEvent, tenant_id, event_row_id)
+    return row
+
+
+def events_for(session: Session, tenant_id: int, status: str | None = None, limit: int = 100
+               ) -> list[StripeEvent]:
+    query = select(StripeEvent).where(StripeEvent.tenant_id == tenant_id)
+    if status:
+        query = query.where(StripeEvent.status == status)
+    return list(session.scalars(query.order_by(StripeEvent.received_at.desc(),
+                                               StripeEvent.id.desc()).limit(limit)))

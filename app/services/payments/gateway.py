@@ -1,0 +1,103 @@
+"""What the payment services need from Stripe, as plain values; `app/adapters/stripe_gateway.py`
+implements it. Services never see an SDK object, so they can be tested with a fake."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.services.shared.errors import DomainError
+
+
+class GatewayError(DomainError):
+    """Stripe answered with something we cannot act on (after our retries)."""
+
+    status = 502
+    default_message = ("We could not reach the payment provider. Nothing was charged; "
+                       "try again in a moment.")
+
+
+class GatewayUnavailable(GatewayError):
+    """Network trouble, rate limits or Stripe-side errors that outlasted the retries."""
+
+
+class IntentStateConflict(GatewayError):
+    """The PaymentIntent is in a state that does not allow the change (e.g. it already succeeded)."""
+
+    status = 409
+
+
+class IdempotencyKeyReused(GatewayError):
+    """The key was used before with other parameters: the caller must move to a new key."""
+
+    status = 409
+
+
+class InvalidSignature(DomainError):
+    """A webhook whose signature is missing, forged or older than the tolerance."""
+
+    status = 400
+    default_message = "Invalid signature."
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The fields of a PaymentIntent that we act on."""
+
+    id: str
+    status: str
+    amount: int
+    amount_received: int
+    currency: str  # upper case ISO 4217, as stored on our rows
+    client_secret: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    last_error: str = ""
+    latest_charge: str = ""
+
+    @property
+    def open(self) -> bool:
+        """Still waiting for a payment method or confirmation: reusable and updatable."""
+        return self.status in ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
+@dataclass(frozen=True)
+class Refund:
+    """The fields of a Stripe Refund that we act on."""
+
+    id: str
+    status: str  # pending, requires_action, succeeded, failed, canceled
+    amount: int
+    currency: str  # upper case ISO 4217
+    payment_intent: str
+    charge: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    failure_reason: str = ""
+
+
+class RefundRefused(GatewayError):
+    """Stripe refused the refund itself (e.g. more than the charge has left): retrying the same
+    request cannot succeed."""
+
+    status = 409
+
+
+class PaymentGateway(Protocol):
+    def create_intent(self, *, amount: int, currency: str, metadata: Mapping[str, str],
+                      idempotency_key: str, description: str = "",
+                      receipt_email: str = "") -> Intent: ...
+
+    def retrieve_intent(self, intent_id: str) -> Intent: ...
+
+    def update_intent(self, intent_id: str, *, amount: int, metadata: Mapping[str, str],
+                      idempotency_key: str) -> Intent: ...
+
+    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> Intent: ...
+
+    def create_refund(self, *, payment_intent: str, amount: int, reason: str,
+                      metadata: Mapping[str, str], idempotency_key: str) -> Refund: ...
+
+    def retrieve_refund(self, refund_id: str) -> Refund: ...
+
+    def list_refunds(self, *, payment_intent: str = "", charge: str = "") -> list[Refund]: ...
+
+    def verify_event(self, payload: bytes, signature: str | None) -> dict: ...

@@ -1,0 +1,27 @@
+"""Jinja filters for pages: money in the tenant's locale, links in plain-text email bodies."""
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from app.services.shared.money import format_money
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """Escape the text, then make its http(s) URLs clickable."""
+    escaped = str(escape(text))
+    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["linkify"] = linkify
+
+    @app.context_processor
+    def inject_globals():
+        return {"mais_version": app.config["MAIS_VERSION"],
+                "dev_mailbox": app.config["DEV_MAILBOX"]}
