@@ -6,7 +6,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from app.blueprints.auth.routes import bp as auth
-    from app.blueprints.dashboard.routes import bp as dashboard
+    from app.blueprints.dashboard.scope import bp as dashboard
     from app.blueprints.pay.routes import bp as pay
     from app.blueprints.portal.routes import bp as portal
     from app.blueprints.public.booking import bp as booking

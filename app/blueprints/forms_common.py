@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
 from app.services.shared.errors import ValidationFailed
 
@@ -14,3 +16,11 @@ def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+class ToggleForm(FlaskForm):
+    active = StringField(validators=[DataRequired(), Length(max=1)])
+
+
+class PlainForm(FlaskForm):
+    """A button that only needs CSRF protection."""

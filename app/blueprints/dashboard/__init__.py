@@ -1,10 +1,13 @@
-"""The dashboard blueprint (`routes.bp`) and the feature modules that add routes to it."""
+"""The dashboard blueprint (`scope.bp`), one folder per feature (routes.py + forms.py), each
+adding its routes to the blueprint when imported here."""
 from app.blueprints.dashboard import (  # noqa: F401
     availability,
     bookings,
     catalog,
     invoices,
+    overview,
     payments,
-    refunds,  # noqa: F401
+    refunds,
     reminders,
+    settings,
 )

@@ -2,15 +2,14 @@
 and the Stripe webhook event log with replay."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.dashboard.payment_forms import OfflinePaymentForm, PaymentSettingsForm, PlainForm
-from app.blueprints.dashboard.routes import bp, owner_required
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.dashboard.payments.forms import OfflinePaymentForm, PaymentSettingsForm
+from app.blueprints.dashboard.scope import bp, owner_required
+from app.blueprints.forms_common import PlainForm, apply_errors
 from app.extensions import db
 from app.models.payment import EVENT_STATUSES
-from app.services.accounts import tenants
 from app.services.bookings import availability, catalog
 from app.services.bookings import lifecycle as bookings
 from app.services.payments import events as stripe_events
@@ -28,7 +27,7 @@ def _fmt(tenant):
 
 @bp.get("/payments")
 def payments_overview():
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     today = availability.local_today(db.session, tenant.id)
     rows = payment_stages.outstanding(db.session, tenant.id, today)
     return render_template("dashboard/payments/outstanding.html", tenant=tenant, rows=rows, today=today,
@@ -38,7 +37,7 @@ def payments_overview():
 
 @bp.get("/bookings/<int:booking_id>/payments")
 def booking_payments(booking_id: int):
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     booking = bookings.get_booking(db.session, tenant.id, booking_id)
     money = payment_stages.booking_money(db.session, tenant.id, booking.id)
     return render_template("dashboard/payments/_booking.html", tenant=tenant, booking=booking,
@@ -49,7 +48,7 @@ def booking_payments(booking_id: int):
 
 @bp.post("/bookings/<int:booking_id>/payments/offline")
 def booking_offline_payment(booking_id: int):
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     booking = bookings.get_booking(db.session, tenant.id, booking_id)
     form = OfflinePaymentForm()
     money = payment_stages.booking_money(db.session, tenant.id, booking.id)
@@ -96,7 +95,7 @@ def _rule_form(form: PaymentSettingsForm) -> payment_settings.RuleForm:
 @bp.route("/packages/<int:package_id>/payments", methods=["GET", "POST"])
 @owner_required
 def payment_settings_page(package_id: int | None = None):
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     package = catalog.get_package(db.session, tenant.id, package_id) if package_id else None
     stored = payment_settings.stored_rule(db.session, tenant.id, package_id)
     effective = payment_settings.rule_for(db.session, tenant.id, package_id)
@@ -126,7 +125,7 @@ def payment_settings_page(package_id: int | None = None):
 def stripe_event_log():
     status = request.args.get("status", "")
     status = status if status in EVENT_STATUSES else ""
-    events = stripe_events.events_for(db.session, current_user.tenant_id, status or None)
+    events = stripe_events.events_for(db.session, g.tenant.id, status or None)
     return render_template("dashboard/payments/events.html", events=events, status=status,
                            statuses=EVENT_STATUSES, form=PlainForm())
 
@@ -135,10 +134,10 @@ def stripe_event_log():
 @owner_required
 def stripe_event_replay(event_id: int):
     form = PlainForm()
-    stripe_events.get_event(db.session, current_user.tenant_id, event_id)  # 404 before CSRF talk
+    stripe_events.get_event(db.session, g.tenant.id, event_id)  # 404 before CSRF talk
     if form.validate_on_submit():
         try:
-            stripe_events.replay(db.session, current_user.tenant_id, event_id, actor_user_id=current_user.id)
+            stripe_events.replay(db.session, g.tenant.id, event_id, actor_user_id=current_user.id)
         except InvalidTransition as exc:
             flash(exc.message, "error")
         else:

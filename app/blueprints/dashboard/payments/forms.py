@@ -37,7 +37,3 @@ class OfflinePaymentForm(FlaskForm):
     method = SelectField("Method", choices=list(OFFLINE_METHODS.items()), default="bank_transfer")
     received_on = DateField("Received on", validators=[Optional()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=NOTE_MAX)])
-
-
-class PlainForm(FlaskForm):
-    """A button that only needs CSRF protection."""

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.dashboard.reminder_forms import ActionForm, ReminderRuleForm
-from app.blueprints.dashboard.routes import bp, owner_required
+from app.blueprints.dashboard.reminders.forms import ActionForm, ReminderRuleForm
+from app.blueprints.dashboard.scope import bp, owner_required
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db, htmx
 from app.models.reminder import REMINDER_KINDS, REMINDER_STATUSES
-from app.services.accounts import tenants
 from app.services.bookings import lifecycle as bookings
 from app.services.reminders import dispatch as reminders
 from app.services.shared.errors import ValidationFailed
@@ -32,8 +31,8 @@ def reminder_log():
     page = max(1, args.get("page", 1, type=int) or 1)
     filters = reminders.LogFilter(status=status, kind=kind, date_from=_date_arg("from"),
                                   date_to=_date_arg("to"))
-    rows, total = reminders.log_page(db.session, current_user.tenant_id, filters, page)
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    rows, total = reminders.log_page(db.session, g.tenant.id, filters, page)
+    tenant = g.tenant
     context = dict(rows=rows, total=total, page=page, per_page=50, filters=filters, tenant=tenant,
                    statuses=REMINDER_STATUSES, kinds=REMINDER_KINDS, action_form=ActionForm())
     template = "dashboard/reminders/_log_rows.html" if htmx and htmx.target == "reminder-rows" \
@@ -43,14 +42,14 @@ def reminder_log():
 
 @bp.get("/bookings/<int:booking_id>/reminders")
 def booking_reminders(booking_id: int):
-    booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
+    booking = bookings.get_booking(db.session, g.tenant.id, booking_id)
     return render_template("dashboard/reminders/_booking_reminders.html", booking=booking,
-                           reminders=reminders.for_booking(db.session, current_user.tenant_id, booking.id),
+                           reminders=reminders.for_booking(db.session, g.tenant.id, booking.id),
                            action_form=ActionForm())
 
 
 def _after_action(reminder_id: int):
-    row = reminders.get_reminder(db.session, current_user.tenant_id, reminder_id)
+    row = reminders.get_reminder(db.session, g.tenant.id, reminder_id)
     if htmx:
         return render_template("dashboard/reminders/_row.html", r=row, action_form=ActionForm())
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
@@ -61,7 +60,7 @@ def _after_action(reminder_id: int):
 def reminder_send_now(reminder_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    reminders.send_now(db.session, current_user.tenant_id, current_user.id, reminder_id)
+    reminders.send_now(db.session, g.tenant.id, current_user.id, reminder_id)
     flash("Reminder is being sent.", "success")
     return _after_action(reminder_id)
 
@@ -70,7 +69,7 @@ def reminder_send_now(reminder_id: int):
 def reminder_retry(reminder_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    reminders.retry(db.session, current_user.tenant_id, current_user.id, reminder_id)
+    reminders.retry(db.session, g.tenant.id, current_user.id, reminder_id)
     flash("Reminder will be sent again within a minute.", "success")
     return _after_action(reminder_id)
 
@@ -81,16 +80,16 @@ def reminder_rules():
     form = ReminderRuleForm()
     if form.validate_on_submit():
         try:
-            reminders.add_rule(db.session, current_user.tenant_id, current_user.id, form.kind.data,
+            reminders.add_rule(db.session, g.tenant.id, current_user.id, form.kind.data,
                                form.offset_days.data, form.send_time.data)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
             flash("Reminder added; upcoming bookings get it too.", "success")
             return redirect(url_for("dashboard.reminder_rules"))
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     return render_template("dashboard/reminders/rules.html", form=form, tenant=tenant,
-                           rules=reminders.rules(db.session, current_user.tenant_id),
+                           rules=reminders.rules(db.session, g.tenant.id),
                            action_form=ActionForm()), (400 if form.errors else 200)
 
 
@@ -99,7 +98,7 @@ def reminder_rules():
 def reminder_rule_toggle(rule_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
-    reminders.set_rule_active(db.session, current_user.tenant_id, current_user.id, rule_id,
+    reminders.set_rule_active(db.session, g.tenant.id, current_user.id, rule_id,
                               action == "enable")
     flash("Reminder " + ("enabled." if action == "enable" else "disabled."), "success")
     return redirect(url_for("dashboard.reminder_rules"))

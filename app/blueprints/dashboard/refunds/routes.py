@@ -2,15 +2,13 @@
 with a refund, and the cancellation policy."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.dashboard.payment_forms import PlainForm
-from app.blueprints.dashboard.refund_forms import CancellationPolicyForm, CancelWithRefundForm, RefundForm
-from app.blueprints.dashboard.routes import bp, owner_required
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.dashboard.refunds.forms import CancellationPolicyForm, CancelWithRefundForm, RefundForm
+from app.blueprints.dashboard.scope import bp, owner_required
+from app.blueprints.forms_common import PlainForm, apply_errors
 from app.extensions import db, htmx
-from app.services.accounts import tenants
 from app.services.bookings import lifecycle as bookings
 from app.services.refunds import policy as cancellation_policy
 from app.services.refunds import processing as refund_processing
@@ -51,7 +49,7 @@ def _panel(booking, tenant, form=None, cancel_form=None, status: int = 200):
 
 
 def _load(booking_id: int):
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     return bookings.get_booking(db.session, tenant.id, booking_id), tenant
 
 
@@ -159,7 +157,7 @@ def booking_cancel_with_refund(booking_id: int):
 @bp.route("/refunds/policy", methods=["GET", "POST"])
 @owner_required
 def cancellation_policy_page():
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     current = cancellation_policy.current(db.session, tenant.id)
     if request.method == "POST":
         form = CancellationPolicyForm()

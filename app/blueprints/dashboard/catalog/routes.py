@@ -1,14 +1,13 @@
 """Dashboard: packages and add-ons, created, edited and deactivated inline with htmx."""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import g, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.blueprints.dashboard.booking_forms import AddOnForm, PackageForm, ToggleForm
-from app.blueprints.dashboard.routes import bp
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.dashboard.catalog.forms import AddOnForm, PackageForm
+from app.blueprints.dashboard.scope import bp
+from app.blueprints.forms_common import ToggleForm, apply_errors
 from app.extensions import db, htmx
-from app.services.accounts import tenants
 from app.services.bookings import catalog
 from app.services.shared.errors import ValidationFailed
 from app.services.shared.money import exponent
@@ -20,7 +19,7 @@ def _price_text(amount_minor: int, currency: str) -> str:
 
 
 def _context(**extra) -> dict:
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     packages = catalog.packages(db.session, tenant.id)
     return {"tenant": tenant, "packages": packages, "titles": {p.id: p.title for p in packages},
             "add_ons": catalog.add_ons(db.session, tenant.id), "toggle": ToggleForm(), **extra}
@@ -50,7 +49,7 @@ def package_create():
     status = 200
     if form.validate_on_submit():
         try:
-            catalog.save_package(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+            catalog.save_package(db.session, g.tenant.id, current_user.id, title=form.title.data,
                                  description=form.description.data or "", price_text=form.price.data)
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -61,25 +60,25 @@ def package_create():
     if not htmx:
         return redirect(url_for("dashboard.catalog_page")) if status == 200 else (
             render_template("dashboard/catalog/index.html", package_form=form,
-                            add_on_form=_add_on_form(catalog.packages(db.session, current_user.tenant_id)),
+                            add_on_form=_add_on_form(catalog.packages(db.session, g.tenant.id)),
                             **_context()), status)
     return render_template("dashboard/catalog/_packages.html", package_form=form, **_context()), status
 
 
 @bp.route("/catalog/packages/<int:package_id>", methods=["GET"])
 def package_row(package_id: int):
-    package = catalog.get_package(db.session, current_user.tenant_id, package_id)
+    package = catalog.get_package(db.session, g.tenant.id, package_id)
     return render_template("dashboard/catalog/_package_row.html", p=package, **_context())
 
 
 @bp.route("/catalog/packages/<int:package_id>/edit", methods=["GET", "POST"])
 def package_edit(package_id: int):
-    package = catalog.get_package(db.session, current_user.tenant_id, package_id)
+    package = catalog.get_package(db.session, g.tenant.id, package_id)
     form = PackageForm(data={"title": package.title, "description": package.description,
                              "price": _price_text(package.price_minor, package.currency)})
     if form.validate_on_submit():
         try:
-            catalog.save_package(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+            catalog.save_package(db.session, g.tenant.id, current_user.id, title=form.title.data,
                                  description=form.description.data or "", price_text=form.price.data,
                                  package_id=package_id)
         except ValidationFailed as exc:
@@ -94,12 +93,12 @@ def package_edit(package_id: int):
 
 @bp.post("/catalog/packages/<int:package_id>/active")
 def package_active(package_id: int):
-    catalog.get_package(db.session, current_user.tenant_id, package_id)
+    catalog.get_package(db.session, g.tenant.id, package_id)
     form = ToggleForm()
     if form.validate_on_submit():
-        catalog.set_package_active(db.session, current_user.tenant_id, current_user.id, package_id,
+        catalog.set_package_active(db.session, g.tenant.id, current_user.id, package_id,
                                    form.active.data == "1")
-    package = catalog.get_package(db.session, current_user.tenant_id, package_id)
+    package = catalog.get_package(db.session, g.tenant.id, package_id)
     if not htmx:
         return redirect(url_for("dashboard.catalog_page"))
     return render_template("dashboard/catalog/_package_row.html", p=package, **_context())
@@ -107,11 +106,11 @@ def package_active(package_id: int):
 
 @bp.post("/catalog/add-ons")
 def add_on_create():
-    packages = catalog.packages(db.session, current_user.tenant_id)
+    packages = catalog.packages(db.session, g.tenant.id)
     form = _add_on_form(packages)
     if form.validate_on_submit():
         try:
-            catalog.save_add_on(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+            catalog.save_add_on(db.session, g.tenant.id, current_user.id, title=form.title.data,
                                 description=form.description.data or "", price_text=form.price.data,
                                 package_id=_package_id(form))
         except ValidationFailed as exc:
@@ -128,21 +127,21 @@ def add_on_create():
 
 @bp.get("/catalog/add-ons/<int:add_on_id>")
 def add_on_row(add_on_id: int):
-    add_on = catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
+    add_on = catalog.get_add_on(db.session, g.tenant.id, add_on_id)
     return render_template("dashboard/catalog/_add_on_row.html", a=add_on, **_context())
 
 
 @bp.route("/catalog/add-ons/<int:add_on_id>/edit", methods=["GET", "POST"])
 def add_on_edit(add_on_id: int):
-    add_on = catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
-    packages = catalog.packages(db.session, current_user.tenant_id)
+    add_on = catalog.get_add_on(db.session, g.tenant.id, add_on_id)
+    packages = catalog.packages(db.session, g.tenant.id)
     form = _add_on_form(packages, data={
         "title": add_on.title, "description": add_on.description,
         "price": _price_text(add_on.price_minor, add_on.currency),
         "package_id": str(add_on.package_id or "")})
     if form.validate_on_submit():
         try:
-            catalog.save_add_on(db.session, current_user.tenant_id, current_user.id, title=form.title.data,
+            catalog.save_add_on(db.session, g.tenant.id, current_user.id, title=form.title.data,
                                 description=form.description.data or "", price_text=form.price.data,
                                 package_id=_package_id(form), add_on_id=add_on_id)
         except ValidationFailed as exc:
@@ -157,12 +156,12 @@ def add_on_edit(add_on_id: int):
 
 @bp.post("/catalog/add-ons/<int:add_on_id>/active")
 def add_on_active(add_on_id: int):
-    catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
+    catalog.get_add_on(db.session, g.tenant.id, add_on_id)
     form = ToggleForm()
     if form.validate_on_submit():
-        catalog.set_add_on_active(db.session, current_user.tenant_id, current_user.id, add_on_id,
+        catalog.set_add_on_active(db.session, g.tenant.id, current_user.id, add_on_id,
                                   form.active.data == "1")
-    add_on = catalog.get_add_on(db.session, current_user.tenant_id, add_on_id)
+    add_on = catalog.get_add_on(db.session, g.tenant.id, add_on_id)
     if not htmx:
         return redirect(url_for("dashboard.catalog_page"))
     return render_template("dashboard/catalog/_add_on_row.html", a=add_on, **_context())

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.dashboard.invoice_forms import InvoiceSettingsForm
-from app.blueprints.dashboard.payment_forms import PlainForm
-from app.blueprints.dashboard.routes import bp, owner_required
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.dashboard.invoices.forms import InvoiceSettingsForm
+from app.blueprints.dashboard.scope import bp, owner_required
+from app.blueprints.forms_common import PlainForm, apply_errors
 from app.blueprints.portal.documents import pdf_response
 from app.extensions import db, htmx
 from app.models.invoice import DOCUMENT_KINDS
-from app.services.accounts import tenants
 from app.services.bookings import lifecycle as bookings
 from app.services.invoices import issuing as invoices
 from app.services.invoices import pdf as invoice_pdf
@@ -45,8 +43,8 @@ def _filters() -> invoice_register.RegisterFilter:
 def invoice_register_page():
     filters = _filters()
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, total = invoice_register.page(db.session, current_user.tenant_id, filters, page)
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    rows, total = invoice_register.page(db.session, g.tenant.id, filters, page)
+    tenant = g.tenant
     context = dict(rows=rows, total=total, page=page, per_page=invoice_register.PER_PAGE,
                    filters=filters, tenant=tenant, statuses=invoice_register.STATUSES,
                    kinds=DOCUMENT_KINDS, titles=invoice_pdf.TITLES, action_form=PlainForm())
@@ -57,7 +55,7 @@ def invoice_register_page():
 
 @bp.get("/invoices.csv")
 def invoice_register_csv():
-    body = invoice_register.export_csv(db.session, current_user.tenant_id, _filters())
+    body = invoice_register.export_csv(db.session, g.tenant.id, _filters())
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="invoice-register.csv"'
     return response
@@ -65,15 +63,15 @@ def invoice_register_csv():
 
 @bp.get("/invoices/<int:document_id>/pdf")
 def invoice_download(document_id: int):
-    number, content = invoices.stored_pdf(db.session, current_user.tenant_id, document_id)
+    number, content = invoices.stored_pdf(db.session, g.tenant.id, document_id)
     return pdf_response(number, content)
 
 
 @bp.post("/invoices/<int:document_id>/resend")
 def invoice_resend(document_id: int):
-    invoices.get_document(db.session, current_user.tenant_id, document_id)  # 404 first
+    invoices.get_document(db.session, g.tenant.id, document_id)  # 404 first
     if PlainForm().validate_on_submit():
-        doc = invoices.resend(db.session, current_user.tenant_id, document_id, current_links(),
+        doc = invoices.resend(db.session, g.tenant.id, document_id, current_links(),
                               actor_user_id=current_user.id)
         flash(f"{invoice_pdf.TITLES[doc.kind]} {doc.number} sent again to {doc.customer_email}.",
               "success")
@@ -82,8 +80,8 @@ def invoice_resend(document_id: int):
 
 @bp.get("/bookings/<int:booking_id>/documents")
 def booking_documents(booking_id: int):
-    booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    booking = bookings.get_booking(db.session, g.tenant.id, booking_id)
+    tenant = g.tenant
     return render_template("dashboard/invoices/_booking_documents.html", booking=booking,
                            tenant=tenant, titles=invoice_pdf.TITLES, action_form=PlainForm(),
                            documents=invoices.for_booking(db.session, tenant.id, booking.id),
@@ -93,10 +91,10 @@ def booking_documents(booking_id: int):
 
 @bp.post("/bookings/<int:booking_id>/invoice")
 def booking_issue_invoice(booking_id: int):
-    bookings.get_booking(db.session, current_user.tenant_id, booking_id)  # 404 first
+    bookings.get_booking(db.session, g.tenant.id, booking_id)  # 404 first
     if PlainForm().validate_on_submit():
         try:
-            doc = invoices.issue_invoice(db.session, current_user.tenant_id, booking_id,
+            doc = invoices.issue_invoice(db.session, g.tenant.id, booking_id,
                                          actor_user_id=current_user.id)
         except Conflict as exc:
             flash(exc.message, "error")
@@ -108,7 +106,7 @@ def booking_issue_invoice(booking_id: int):
 @bp.route("/settings/invoices", methods=["GET", "POST"])
 @owner_required
 def invoice_settings_page():
-    current = invoice_settings.current(db.session, current_user.tenant_id)
+    current = invoice_settings.current(db.session, g.tenant.id)
     form = InvoiceSettingsForm(data={
         **{k: getattr(current, k) for k in ("invoice_prefix", "receipt_prefix", "credit_note_prefix",
                                             "include_year", "yearly_reset", "padding", "tax_label",
@@ -125,13 +123,13 @@ def invoice_settings_page():
             tax_inclusive=form.tax_mode.data == "inclusive", tax_label=form.tax_label.data,
             terms=form.terms.data or "", notes=form.notes.data or "")
         try:
-            invoice_settings.save(db.session, current_user.tenant_id, current_user.id, wanted)
+            invoice_settings.save(db.session, g.tenant.id, current_user.id, wanted)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
             flash("Invoice settings saved. They apply to documents issued from now on.", "success")
             return redirect(url_for("dashboard.invoice_settings_page"))
-    sample = invoice_settings.current(db.session, current_user.tenant_id)
+    sample = invoice_settings.current(db.session, g.tenant.id)
     return render_template("dashboard/invoices/settings.html", form=form,
                            sample=sample.number("invoice", date.today().year, 42)), (
         400 if form.errors else 200)

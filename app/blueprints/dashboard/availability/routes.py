@@ -1,19 +1,19 @@
 """Dashboard: availability rules (capacity, notice, horizon, hold, cut-off) and blackout dates."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.blueprints.dashboard.booking_forms import AvailabilityForm, BlackoutForm, ToggleForm
-from app.blueprints.dashboard.routes import bp
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.dashboard.availability.forms import AvailabilityForm, BlackoutForm
+from app.blueprints.dashboard.scope import bp
+from app.blueprints.forms_common import ToggleForm, apply_errors
 from app.extensions import db
 from app.services.bookings import availability
 from app.services.shared.errors import ValidationFailed
 
 
 def _render(form: AvailabilityForm, blackout_form: BlackoutForm, status: int = 200):
-    tenant_id = current_user.tenant_id
+    tenant_id = g.tenant.id
     first, last = availability.window(db.session, tenant_id)
     return render_template("dashboard/availability.html", form=form, blackout_form=blackout_form,
                            blackouts=availability.blackouts(db.session, tenant_id),
@@ -22,11 +22,11 @@ def _render(form: AvailabilityForm, blackout_form: BlackoutForm, status: int = 2
 
 @bp.route("/availability", methods=["GET", "POST"])
 def availability_settings():
-    rules = availability.rules(db.session, current_user.tenant_id)
+    rules = availability.rules(db.session, g.tenant.id)
     form = AvailabilityForm(obj=rules)
     if form.validate_on_submit():
         try:
-            availability.update_rules(db.session, current_user.tenant_id, current_user.id,
+            availability.update_rules(db.session, g.tenant.id, current_user.id,
                                       {name: getattr(form, name).data for name in availability.LIMITS})
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -41,19 +41,19 @@ def blackout_add():
     form = BlackoutForm()
     if form.validate_on_submit():
         try:
-            availability.add_blackout(db.session, current_user.tenant_id, current_user.id, form.day.data,
+            availability.add_blackout(db.session, g.tenant.id, current_user.id, form.day.data,
                                       form.reason.data or "")
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
             flash(f"{form.day.data.isoformat()} is blocked.", "success")
             return redirect(url_for("dashboard.availability_settings"))
-    rules = availability.rules(db.session, current_user.tenant_id)
+    rules = availability.rules(db.session, g.tenant.id)
     return _render(AvailabilityForm(formdata=None, obj=rules), form, 400)
 
 
 @bp.post("/availability/blackouts/<int:blackout_id>/delete")
 def blackout_remove(blackout_id: int):
-    availability.remove_blackout(db.session, current_user.tenant_id, current_user.id, blackout_id)
+    availability.remove_blackout(db.session, g.tenant.id, current_user.id, blackout_id)
     flash("Date unblocked.", "success")
     return redirect(url_for("dashboard.availability_settings"))

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.dashboard.booking_forms import EditBookingForm, ManualBookingForm, StatusForm
-from app.blueprints.dashboard.routes import bp
+from app.blueprints.dashboard.bookings.forms import EditBookingForm, ManualBookingForm, StatusForm
+from app.blueprints.dashboard.scope import bp
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db, htmx
 from app.models.booking import BOOKING_STATUSES
-from app.services.accounts import tenants
 from app.services.bookings import availability, catalog
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
@@ -41,9 +40,9 @@ def _filters() -> booking_queries.BookingFilter:
 
 @bp.get("/bookings")
 def bookings_list():
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     filters = _filters()
-    result = booking_queries.list_bookings(db.session, current_user.tenant_id, filters)
+    result = booking_queries.list_bookings(db.session, g.tenant.id, filters)
     context = {"tenant": tenant, "result": result, "filters": filters, "statuses": BOOKING_STATUSES,
                "labels": bookings.LABELS, "sorts": booking_queries.SORTS}
     if htmx and htmx.target == "booking-results":
@@ -58,7 +57,7 @@ def _offer(form: ManualBookingForm, tenant) -> None:
 
 @bp.route("/bookings/new", methods=["GET", "POST"])
 def booking_new():
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     form = ManualBookingForm()
     _offer(form, tenant)
     taken = None
@@ -80,23 +79,23 @@ def booking_new():
 
 @bp.get("/bookings/<int:booking_id>")
 def booking_detail(booking_id: int):
-    booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    booking = bookings.get_booking(db.session, g.tenant.id, booking_id)
+    tenant = g.tenant
     return render_template(
         "dashboard/bookings/detail.html", tenant=tenant, booking=booking,
         shown=booking_emails.describe(booking, tenant), labels=bookings.LABELS,
         transitions=bookings.allowed_transitions(db.session, booking), status_form=StatusForm(),
-        events=bookings.timeline(db.session, current_user.tenant_id, booking_id))
+        events=bookings.timeline(db.session, g.tenant.id, booking_id))
 
 
 @bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
 def booking_edit(booking_id: int):
-    booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
+    booking = bookings.get_booking(db.session, g.tenant.id, booking_id)
     form = EditBookingForm(obj=booking)
     taken = None
     if form.validate_on_submit():
         try:
-            bookings.edit_booking(db.session, current_user.tenant_id, booking_id, form.details(),
+            bookings.edit_booking(db.session, g.tenant.id, booking_id, form.details(),
                                   current_links(), actor_user_id=current_user.id)
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -105,20 +104,20 @@ def booking_edit(booking_id: int):
         else:
             flash("Booking saved.", "success")
             return redirect(url_for("dashboard.booking_detail", booking_id=booking_id))
-        booking = bookings.get_booking(db.session, current_user.tenant_id, booking_id)
+        booking = bookings.get_booking(db.session, g.tenant.id, booking_id)
     status = 409 if taken else (400 if form.errors else 200)
     return render_template("dashboard/bookings/edit.html", booking=booking, form=form, taken=taken), status
 
 
 @bp.post("/bookings/<int:booking_id>/status")
 def booking_status(booking_id: int):
-    bookings.get_booking(db.session, current_user.tenant_id, booking_id)  # 404 before anything else
+    bookings.get_booking(db.session, g.tenant.id, booking_id)  # 404 before anything else
     form = StatusForm()
     if not form.validate_on_submit():
         flash("Choose a status.", "error")
     else:
         try:
-            booking = bookings.change_status(db.session, current_user.tenant_id, booking_id, form.to.data,
+            booking = bookings.change_status(db.session, g.tenant.id, booking_id, form.to.data,
                                              current_links(), actor_user_id=current_user.id)
         except InvalidTransition as exc:
             flash(exc.message, "error")
@@ -129,7 +128,7 @@ def booking_status(booking_id: int):
 
 @bp.get("/calendar")
 def calendar_month():
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     try:
         year, month = (int(x) for x in request.args.get("month", "").split("-"))
         first = date(year, month, 1)

@@ -1,57 +1,30 @@
-"""The tenant's dashboard. Every query is scoped by the logged-in user's tenant."""
+"""Dashboard settings: the business's settings and its team."""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import flash, g, redirect, render_template, url_for
+from flask_login import current_user
 
 from app.blueprints.auth.forms import InviteForm
-from app.blueprints.dashboard.forms import SettingsForm
+from app.blueprints.dashboard.scope import bp, owner_required
+from app.blueprints.dashboard.settings.forms import SettingsForm
 from app.blueprints.forms_common import apply_errors
 from app.extensions import db
 from app.services.accounts import tenants
 from app.services.accounts import users as accounts
-from app.services.bookings import overview
 from app.services.shared.errors import ValidationFailed
 from app.web.links import current_links
-
-bp = Blueprint("dashboard", __name__)
-
-
-@bp.before_request
-@login_required
-def require_login():
-    return None
-
-
-def owner_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_owner:
-            abort(403, "Only an owner of this business can do that.")
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-@bp.get("/")
-def home():
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
-    return render_template("dashboard/home.html", tenant=tenant,
-                           now=overview.overview(db.session, current_user.tenant_id))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @owner_required
 def settings():
-    tenant = tenants.get_tenant(db.session, current_user.tenant_id)
+    tenant = g.tenant
     form = SettingsForm(obj=tenant)
     if form.validate_on_submit():
         values = {f: (getattr(form, f).data or "").strip() for f in tenants.SETTINGS_FIELDS}
         values["currency"] = values["currency"].upper()
         try:
-            tenants.update_settings(db.session, current_user.tenant_id, current_user.id, values)
+            tenants.update_settings(db.session, g.tenant.id, current_user.id, values)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
@@ -67,13 +40,13 @@ def team():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            accounts.invite_staff(db.session, current_user.tenant_id, current_user.id,
+            accounts.invite_staff(db.session, g.tenant.id, current_user.id,
                                   form.email.data, form.role.data, current_links())
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("dashboard.team"))
-    members = accounts.team(db.session, current_user.tenant_id)
+    members = accounts.team(db.session, g.tenant.id)
     return render_template("dashboard/team.html", form=form, members=members), (
         400 if form.errors else 200)

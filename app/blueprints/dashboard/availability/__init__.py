@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.availability import routes  # noqa: F401

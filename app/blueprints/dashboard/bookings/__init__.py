@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.bookings import routes  # noqa: F401

@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.catalog import routes  # noqa: F401

@@ -1,0 +1,19 @@
+"""Forms of the dashboard's catalog: packages and add-ons."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.services.bookings.catalog import DESCRIPTION_MAX, TITLE_MAX
+
+
+class PackageForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    price = StringField("Price", validators=[DataRequired("Enter a price."), Length(max=20)],
+                        description="For example 2500.00")
+
+
+class AddOnForm(PackageForm):
+    package_id = SelectField("Sold with", choices=[("", "Any package")], validate_choice=False, default="")

@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.invoices import routes  # noqa: F401

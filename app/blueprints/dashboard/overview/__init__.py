@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.overview import routes  # noqa: F401

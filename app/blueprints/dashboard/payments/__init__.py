@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.payments import routes  # noqa: F401

@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.refunds import routes  # noqa: F401

@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.reminders import routes  # noqa: F401

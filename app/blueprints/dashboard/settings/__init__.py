@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.settings import routes  # noqa: F401
