@@ -39,6 +39,7 @@ from app.services.shared.money import format_money
 log = logging.getLogger(__name__)
 EVENT_TYPES = frozenset({"charge.refunded", "refund.created", "refund.updated", "refund.failed"})
 STRIPE_FINAL = {"succeeded": "succeeded", "failed": "failed", "canceled": "canceled"}
+STRIPE_FINAL_FAILURES = ("failed", "canceled")
 SETTLES_FROM = {"succeeded": ("pending", "processing"),
                 "failed": ("pending", "processing", "succeeded"),
                 "canceled": ("pending", "processing")}
@@ -167,12 +168,19 @@ def apply_refund(session: Session, part_id: int, refund: Refund, links: Links, *
     """Bring the part in line with the refund fetched from Stripe; commits. Returns the part's
     status afterwards ("mismatch" when the refund is not this part's)."""
     part = session.get(RefundPart, part_id, populate_existing=True)
-    stripe_failed_it = part.stripe_status in ("failed", "canceled")
+    stripe_failed_it = part.stripe_status in STRIPE_FINAL_FAILURES
     if part.stripe_refund_id not in (None, refund.id) or refund.amount != part.amount_minor \
             or refund.currency != part.currency:
         log.warning("refund %s does not match part %s: ignored", refund.id, part_id)
         session.rollback()
         return "mismatch"
+    if stripe_failed_it and refund.status not in STRIPE_FINAL_FAILURES:
+        # Stripe never revives a refund it failed or canceled: a later, different report is stale
+        # or forged, and must not move money the part already gave back.
+        log.warning("refund %s reported %s after %s: ignored", refund.id, refund.status,
+                    part.stripe_status)
+        session.rollback()
+        return part.status
     now = clock.now()
     if part.stripe_refund_id is None:
         session.execute(

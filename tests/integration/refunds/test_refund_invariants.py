@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -58,6 +58,10 @@ OPERATIONS = st.lists(st.one_of(
 ), min_size=1, max_size=12)
 
 
+# Found by this test: Stripe reporting succeeded twice for a refund it had failed revived it
+# while its amount was reserved again by a later request.
+@example(operations=[("request", 18345), ("failed", 0), ("request", 31656), ("succeeded", 0),
+                     ("succeeded", 0)])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=OPERATIONS)
 def test_refunded_never_exceeds_captured_per_payment_or_booking(app, shop, tenant_a, operations):
