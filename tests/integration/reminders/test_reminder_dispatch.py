@@ -59,13 +59,13 @@ def test_at_the_due_time_the_email_arrives_once(app, db_session, confirmed, cons
 
 def test_a_canceled_booking_sends_nothing(app, db_session, tenant_a, confirmed, consumer, inbox):
     from app.extensions import db
-    from app.services.bookings import lifecycle as bookings
+    from app.services.bookings import status as status_buttons
     from app.web.links import WebLinks
 
     booking_id = confirmed()
     r = first_reminder(db_session, booking_id)
     with app.app_context():
-        bookings.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
+        status_buttons.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
                                actor_user_id=tenant_a.user_id)
     at(r.due_at, timedelta(minutes=1))
     dispatch_reminders.call_local()
