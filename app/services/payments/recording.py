@@ -34,6 +34,7 @@ from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 OFFLINE_METHODS = {"cash": "Cash", "bank_transfer": "Bank transfer", "other": "Other"}
@@ -266,24 +267,23 @@ def record_offline_payment(session: Session, tenant_id: int, booking_id: int,
         if received > now:
             session.rollback()
             raise ValidationFailed({"received_on": "The date cannot be in the future."})
-    payment = Payment(
-        tenant_id=tenant_id, booking_id=booking_id,
-        amount_minor=sum(s.amount_minor for s in stages), refunded_minor=0,
-        currency=booking.currency, method=entry.method, stripe_payment_intent_id=None,
-        stripe_charge_id="", note=entry.note.strip(), recorded_by_user_id=actor_user_id,
-        received_at=received, created_at=now)
-    session.add(payment)
-    session.flush()
-    if _settle_stages(session, tenant_id, [s.id for s in stages], payment, now) != len(stages):
-        session.rollback()
-        raise InvalidTransition("Those stages changed meanwhile; reload and try again.")
-    audit.record(session, tenant_id, "payment.recorded_offline", actor="user",
-                 actor_user_id=actor_user_id, subject_type="booking", subject_id=booking_id,
-                 payment_id=payment.id, amount_minor=payment.amount_minor,
-                 currency=payment.currency, method=entry.method)
-    payment_stages.cancel_checkouts(session, stages)  # settled here: no card money for them too
-    _after_payment(session, booking, payment, links)
-    session.commit()
+    with committing(session):
+        payment = Payment(
+            tenant_id=tenant_id, booking_id=booking_id,
+            amount_minor=sum(s.amount_minor for s in stages), refunded_minor=0,
+            currency=booking.currency, method=entry.method, stripe_payment_intent_id=None,
+            stripe_charge_id="", note=entry.note.strip(), recorded_by_user_id=actor_user_id,
+            received_at=received, created_at=now)
+        session.add(payment)
+        session.flush()
+        if _settle_stages(session, tenant_id, [s.id for s in stages], payment, now) != len(stages):
+            raise InvalidTransition("Those stages changed meanwhile; reload and try again.")
+        audit.record(session, tenant_id, "payment.recorded_offline", actor="user",
+                     actor_user_id=actor_user_id, subject_type="booking", subject_id=booking_id,
+                     payment_id=payment.id, amount_minor=payment.amount_minor,
+                     currency=payment.currency, method=entry.method)
+        payment_stages.cancel_checkouts(session, stages)  # settled here: no card money for them too
+        _after_payment(session, booking, payment, links)
     return payment
 
 
