@@ -1,6 +1,6 @@
 """refund reason booking_canceled: a payment that reached Stripe after its booking was canceled
 
-Revision ID: 0011_refund_reason_booking_canceled
+Revision ID: 0011_refund_reason_canceled
 Revises: 0006_invoices
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ OLD_REASONS = "reason IN ('requested_by_customer', 'duplicate', 'fraudulent', 'c
 NEW_REASONS = ("reason IN ('requested_by_customer', 'duplicate', 'fraudulent', 'cancellation', "
                "'booking_canceled')")
 
-revision = '0011_refund_reason_booking_canceled'
+revision = '0011_refund_reason_canceled'
 down_revision = '0006_invoices'
 branch_labels = None
 depends_on = None
