@@ -14,7 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
 
-REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "cancellation")
+# "booking_canceled": money that reached Stripe after the booking was canceled, refunded in full
+# by the system (app.services.refunds.after_cancellation).
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "cancellation", "booking_canceled")
 REQUEST_STATUSES = ("pending", "processing", "succeeded", "failed", "canceled")
 PART_STATUSES = ("pending", "processing", "succeeded", "failed", "canceled")
 REQUESTERS = ("user", "couple", "system")

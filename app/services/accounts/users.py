@@ -16,6 +16,7 @@ from app.services.shared import audit, clock, tokens
 from app.services.shared.errors import InvalidLink, PermissionDenied, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 MIN_PASSWORD = 10
 # Compared against when the email is unknown, so both paths cost one hash check.
@@ -53,27 +54,25 @@ def signup(
     pw = password_problem(password)
     if pw:
         problems["password"] = pw
-    try:
-        tenant = tenants.create_tenant(
-            session, slug=slug, name=business_name, timezone=timezone, currency=currency,
-            locale=locale, contact_email=email_addr,
+    with committing(session):
+        try:
+            tenant = tenants.create_tenant(
+                session, slug=slug, name=business_name, timezone=timezone, currency=currency,
+                locale=locale, contact_email=email_addr,
+            )
+        except ValidationFailed as exc:
+            raise ValidationFailed({**exc.fields, **problems}) from None
+        if problems:
+            raise ValidationFailed(problems)
+        user = User(
+            tenant_id=tenant.id, email=email_addr.strip().lower(), name=owner_name.strip(),
+            password_hash=generate_password_hash(password), role="owner", session_version=1,
+            created_at=clock.now(),
         )
-    except ValidationFailed as exc:
-        session.rollback()
-        raise ValidationFailed({**exc.fields, **problems}) from None
-    if problems:
-        session.rollback()
-        raise ValidationFailed(problems)
-    user = User(
-        tenant_id=tenant.id, email=email_addr.strip().lower(), name=owner_name.strip(),
-        password_hash=generate_password_hash(password), role="owner", session_version=1,
-        created_at=clock.now(),
-    )
-    session.add(user)
-    session.flush()
-    audit.record(session, tenant.id, "tenant.signed_up", actor="user", actor_user_id=user.id,
-                 subject_type="tenant", subject_id=tenant.id)
-    session.commit()
+        session.add(user)
+        session.flush()
+        audit.record(session, tenant.id, "tenant.signed_up", actor="user", actor_user_id=user.id,
+                     subject_type="tenant", subject_id=tenant.id)
     return user
 
 
@@ -130,23 +129,22 @@ def reset_password(session: Session, raw: str, new_password: str, links: Links) 
     problem = password_problem(new_password)
     if problem:
         raise ValidationFailed({"password": problem})
-    token = tokens.consume(session, "password_reset", raw)
-    user = session.get(User, token.subject_id)
-    if user is None or user.tenant_id != token.tenant_id:
-        session.rollback()
-        raise InvalidLink()
-    user.password_hash = generate_password_hash(new_password)
-    user.session_version += 1
-    # Any other reset link sent to this user dies with this one.
-    tokens.revoke(session, user.tenant_id, ("password_reset",), user.id)
-    email.queue_email(
-        session, user.tenant_id, to=user.email, kind="password_changed",
-        subject="Your MAIS password was changed",
-        context={"user": user, "login_url": links.login(), "forgot_url": links.forgot_password()},
-    )
-    audit.record(session, user.tenant_id, "user.password_reset", actor="user",
-                 actor_user_id=user.id, subject_type="user", subject_id=user.id)
-    session.commit()
+    with committing(session):
+        token = tokens.consume(session, "password_reset", raw)
+        user = session.get(User, token.subject_id)
+        if user is None or user.tenant_id != token.tenant_id:
+            raise InvalidLink()
+        user.password_hash = generate_password_hash(new_password)
+        user.session_version += 1
+        # Any other reset link sent to this user dies with this one.
+        tokens.revoke(session, user.tenant_id, ("password_reset",), user.id)
+        email.queue_email(
+            session, user.tenant_id, to=user.email, kind="password_changed",
+            subject="Your MAIS password was changed",
+            context={"user": user, "login_url": links.login(), "forgot_url": links.forgot_password()},
+        )
+        audit.record(session, user.tenant_id, "user.password_reset", actor="user",
+                     actor_user_id=user.id, subject_type="user", subject_id=user.id)
     return user
 
 
@@ -184,21 +182,20 @@ def accept_invitation(session: Session, raw: str, name: str, password: str) -> U
     problem = password_problem(password)
     if problem:
         raise ValidationFailed({"password": problem})
-    token = tokens.consume(session, "staff_invite", raw)
-    address = token.payload["email"]
-    if tenants.email_taken(session, address):
-        session.rollback()
-        raise ValidationFailed({"email": "That email already has an account; log in instead."})
-    user = User(
-        tenant_id=token.tenant_id, email=address, name=name.strip(),
-        password_hash=generate_password_hash(password), role=token.payload["role"],
-        session_version=1, created_at=clock.now(),
-    )
-    session.add(user)
-    session.flush()
-    audit.record(session, token.tenant_id, "user.joined", actor="user", actor_user_id=user.id,
-                 subject_type="user", subject_id=user.id, role=user.role)
-    session.commit()
+    with committing(session):
+        token = tokens.consume(session, "staff_invite", raw)
+        address = token.payload["email"]
+        if tenants.email_taken(session, address):
+            raise ValidationFailed({"email": "That email already has an account; log in instead."})
+        user = User(
+            tenant_id=token.tenant_id, email=address, name=name.strip(),
+            password_hash=generate_password_hash(password), role=token.payload["role"],
+            session_version=1, created_at=clock.now(),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(session, token.tenant_id, "user.joined", actor="user", actor_user_id=user.id,
+                     subject_type="user", subject_id=user.id, role=user.role)
     return user
 
 

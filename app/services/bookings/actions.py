@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ActionToken, Booking
+from app.services.bookings import cancellation
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
-from app.services.refunds import requests as refunds
 from app.services.shared import audit, tokens
 from app.services.shared.errors import InvalidLink
 from app.services.shared.links import Links
@@ -66,9 +66,10 @@ def reschedule_by_link(session: Session, tenant_id: int, raw: str, new_date: dat
 
 def cancel_by_link(session: Session, tenant_id: int, raw: str, links: Links) -> Booking:
     """Consume the link and cancel the booking, together or not at all; what the couple paid
-    is refunded as the booking's cancellation policy says (app.services.refunds.requests)."""
+    is refunded as the booking's cancellation policy says."""
     booking = _consume(session, tenant_id, raw, "cancel")
-    refunds.cancel_booking(session, booking, links, actor="couple")
+    cancellation.cancel_booking(session, tenant_id, booking.id, links, actor="couple",
+                                refund="policy")
     return booking
 
 

@@ -21,6 +21,7 @@ from app.services.accounts import tenants
 from app.services.shared import audit, clock
 from app.services.shared.errors import ValidationFailed
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 NEARBY_DAYS = 45
 FULL = "That date is already booked."
@@ -99,16 +100,16 @@ def blackouts(session: Session, tenant_id: int, start: date | None = None,
 def add_blackout(session: Session, tenant_id: int, actor_user_id: int, day: date, reason: str = "") -> BlackoutDate:
     if len(reason) > 120:
         raise ValidationFailed({"reason": "Use at most 120 characters."})
-    row = BlackoutDate(tenant_id=tenant_id, day=day, reason=reason.strip())
-    session.add(row)
     try:
-        session.flush()
+        with committing(session):
+            row = BlackoutDate(tenant_id=tenant_id, day=day, reason=reason.strip())
+            session.add(row)
+            session.flush()
+            audit.record(session, tenant_id, "availability.blackout_added", actor="user",
+                         actor_user_id=actor_user_id, subject_type="tenant", subject_id=tenant_id,
+                         day=day.isoformat())
     except IntegrityError:
-        session.rollback()
         raise ValidationFailed({"day": "That date is already blocked."}) from None
-    audit.record(session, tenant_id, "availability.blackout_added", actor="user",
-                 actor_user_id=actor_user_id, subject_type="tenant", subject_id=tenant_id, day=day.isoformat())
-    session.commit()
     return row
 
 

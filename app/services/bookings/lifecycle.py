@@ -189,24 +189,6 @@ def get_booking(session: Session, tenant_id: int, booking_id: int) -> Booking:
     return booking
 
 
-def _manual_problem(session: Session, booking: Booking, to: str) -> str | None:
-    """Why an owner may not set `to` by hand although the state machine allows it."""
-    if to == "paid_in_full" and payment_stages.next_open(
-            payment_stages.stages_for(session, booking.tenant_id, booking.id)) is not None:
-        # Status must not claim money that is not there: record the payments instead.
-        return ("Stages are still due: record the outstanding payments (an offline payment "
-                "settles them) and the booking becomes paid in full by itself.")
-    return None
-
-
-def allowed_transitions(session: Session, booking: Booking) -> list[str]:
-    """The status buttons an owner sees: what the state machine allows and money agrees with."""
-    order = list(TRANSITIONS)
-    allowed = TRANSITIONS[booking.status] - {"expired"} - SETTLED_BY_REFUNDS
-    return sorted((to for to in allowed if _manual_problem(session, booking, to) is None),
-                  key=order.index)
-
-
 def transition(session: Session, booking: Booking, to: str, *, actor: str,
                 actor_user_id: int | None = None, **details: object) -> None:
     """Move the booking to `to` if the state machine allows it and nobody changed it meanwhile."""
@@ -235,42 +217,6 @@ def transition(session: Session, booking: Booking, to: str, *, actor: str,
     reminders.sync_booking(session, booking.tenant_id, booking.id)
     if to == "confirmed":
         invoices.add_invoice(session, booking.tenant_id, booking.id)  # numbered in this transaction
-
-
-def change_status(session: Session, tenant_id: int, booking_id: int, to: str, links: Links, *,
-                  actor_user_id: int) -> Booking:
-    """A tenant user moves a booking along the state machine; the couple hears of confirm/cancel."""
-    booking = get_booking(session, tenant_id, booking_id)
-    try:
-        problem = _manual_problem(session, booking, to)
-        if problem:
-            raise InvalidTransition(problem)
-        transition(session, booking, to, actor="user", actor_user_id=actor_user_id)
-        if to == "canceled":
-            booking_emails.revoke_links(session, booking)
-            booking_emails.queue_booking_email(session, booking, "booking_canceled", links)
-        elif to == "confirmed":
-            booking_emails.queue_booking_email(session, booking, "booking_confirmed", links)
-    except DomainError:
-        session.rollback()
-        raise
-    session.commit()
-    return booking
-
-
-def cancel(session: Session, booking: Booking, links: Links, *, actor: str,
-           actor_user_id: int | None = None) -> Booking:
-    """Cancel in the caller's transaction and commit: frees the date, ends every earlier link,
-    emails the couple a new manage link and a METHOD:CANCEL calendar update."""
-    try:
-        transition(session, booking, "canceled", actor=actor, actor_user_id=actor_user_id)
-        booking_emails.revoke_links(session, booking)
-        booking_emails.queue_booking_email(session, booking, "booking_canceled", links)
-    except DomainError:
-        session.rollback()
-        raise
-    session.commit()
-    return booking
 
 
 def reschedule_problem(session: Session, booking: Booking, *, enforce_cutoff: bool) -> str | None:

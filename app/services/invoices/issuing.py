@@ -32,6 +32,7 @@ from app.services.shared.errors import Conflict
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 NUMBER_ATTEMPTS = 3
@@ -194,19 +195,17 @@ def issue_invoice(session: Session, tenant_id: int, booking_id: int, *,
                   actor_user_id: int) -> Document:
     """The owner issues a booking's invoice from the dashboard; commits. Refused for bookings
     that never happened (canceled or expired before being confirmed) and for a second invoice."""
-    booking = get_owned(session, Booking, tenant_id, booking_id)
-    if invoice_of(session, tenant_id, booking_id) is not None:
-        session.rollback()
-        raise Conflict("This booking already has an invoice; resend it from the register.")
-    if booking.status == "expired":
-        session.rollback()
-        raise Conflict("An expired booking is not invoiced.")
+    already = "This booking already has an invoice; resend it from the register."
     try:
-        doc = add_invoice(session, tenant_id, booking_id, actor_user_id=actor_user_id)
-        session.commit()
+        with committing(session):
+            booking = get_owned(session, Booking, tenant_id, booking_id)
+            if invoice_of(session, tenant_id, booking_id) is not None:
+                raise Conflict(already)
+            if booking.status == "expired":
+                raise Conflict("An expired booking is not invoiced.")
+            doc = add_invoice(session, tenant_id, booking_id, actor_user_id=actor_user_id)
     except IntegrityError:
-        session.rollback()
-        raise Conflict("This booking already has an invoice; resend it from the register.") from None
+        raise Conflict(already) from None  # a concurrent issue took the booking's invoice
     return doc
 
 

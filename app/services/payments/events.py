@@ -26,6 +26,7 @@ from app.services.shared import audit, clock, jobs
 from app.services.shared.errors import InvalidTransition
 from app.services.shared.links import Links
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 HANDLED = frozenset({"payment_intent.succeeded", "payment_intent.processing",
@@ -135,21 +136,20 @@ def sweep(session: Session, limit: int = 500) -> list[int]:
 
 def replay(session: Session, tenant_id: int, event_row_id: int, *, actor_user_id: int) -> StripeEvent:
     """A tenant user sends one of their failed events back to processing; commits."""
-    row = get_event(session, tenant_id, event_row_id)
-    changed = session.execute(
-        update(StripeEvent)
-        .where(StripeEvent.id == row.id, StripeEvent.tenant_id == tenant_id,
-               StripeEvent.status == "failed")
-        .values(status="received", attempts=0, claimed_at=None, next_attempt_at=clock.now())
-        .execution_options(synchronize_session="fetch")).rowcount
-    if changed != 1:
-        session.rollback()
-        raise InvalidTransition("Only an event whose processing failed can be replayed.")
-    audit.record(session, tenant_id, "stripe_event.replayed", actor="user",
-                 actor_user_id=actor_user_id, subject_type="stripe_event", subject_id=row.id,
-                 stripe_id=row.stripe_id)
-    jobs.after_commit(session, jobs.Job.PROCESS_STRIPE_EVENT, row.id)
-    session.commit()
+    with committing(session):
+        row = get_event(session, tenant_id, event_row_id)
+        changed = session.execute(
+            update(StripeEvent)
+            .where(StripeEvent.id == row.id, StripeEvent.tenant_id == tenant_id,
+                   StripeEvent.status == "failed")
+            .values(status="received", attempts=0, claimed_at=None, next_attempt_at=clock.now())
+            .execution_options(synchronize_session="fetch")).rowcount
+        if changed != 1:
+            raise InvalidTransition("Only an event whose processing failed can be replayed.")
+        audit.record(session, tenant_id, "stripe_event.replayed", actor="user",
+                     actor_user_id=actor_user_id, subject_type="stripe_event", subject_id=row.id,
+                     stripe_id=row.stripe_id)
+        jobs.after_commit(session, jobs.Job.PROCESS_STRIPE_EVENT, row.id)
     return row
 
 

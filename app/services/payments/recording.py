@@ -27,12 +27,14 @@ from app.services.email import outbox as email
 from app.services.invoices import issuing as invoices
 from app.services.payments import stages as payment_stages
 from app.services.payments.gateway import Intent, IntentStateConflict, PaymentGateway
+from app.services.refunds import after_cancellation
 from app.services.reminders import dispatch as reminders
-from app.services.shared import audit, clock, jobs
+from app.services.shared import audit, clock
 from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 OFFLINE_METHODS = {"cash": "Cash", "bank_transfer": "Bank transfer", "other": "Other"}
@@ -182,12 +184,14 @@ def _after_payment(session: Session, booking: Booking, payment: Payment, links: 
                              reason="every stage paid")
         session.refresh(booking)
     if booking.status in ("canceled", "expired"):
-        # Money arrived for a booking that no longer holds its date (e.g. the hold ran out while
-        # the bank was processing): keep the record; the owner refunds or reinstates it.
+        # Money arrived for a booking that no longer holds its date (a checkout left open when
+        # it was canceled, or a hold that ran out while the bank was processing).
         audit.record(session, booking.tenant_id, "payment.for_inactive_booking",
                      subject_type="booking", subject_id=booking.id, payment_id=payment.id)
     reminders.sync_booking(session, booking.tenant_id, booking.id)  # paid stages: no more nudges
     _queue_receipt(session, booking, payment, stages, links)
+    if booking.status == "canceled" and payment.method == "card":
+        after_cancellation.refund_payment_after_cancellation(session, booking, payment, links)
 
 
 def _queue_receipt(session: Session, booking: Booking, payment: Payment,
@@ -263,27 +267,23 @@ def record_offline_payment(session: Session, tenant_id: int, booking_id: int,
         if received > now:
             session.rollback()
             raise ValidationFailed({"received_on": "The date cannot be in the future."})
-    payment = Payment(
-        tenant_id=tenant_id, booking_id=booking_id,
-        amount_minor=sum(s.amount_minor for s in stages), refunded_minor=0,
-        currency=booking.currency, method=entry.method, stripe_payment_intent_id=None,
-        stripe_charge_id="", note=entry.note.strip(), recorded_by_user_id=actor_user_id,
-        received_at=received, created_at=now)
-    session.add(payment)
-    session.flush()
-    if _settle_stages(session, tenant_id, [s.id for s in stages], payment, now) != len(stages):
-        session.rollback()
-        raise InvalidTransition("Those stages changed meanwhile; reload and try again.")
-    audit.record(session, tenant_id, "payment.recorded_offline", actor="user",
-                 actor_user_id=actor_user_id, subject_type="booking", subject_id=booking_id,
-                 payment_id=payment.id, amount_minor=payment.amount_minor,
-                 currency=payment.currency, method=entry.method)
-    for stage in stages:
-        if stage.payment_intent_id:
-            # The couple may still have that checkout open: its intent must not take money too.
-            jobs.after_commit(session, jobs.Job.CANCEL_CHECKOUT_INTENT, stage.payment_intent_id)
-    _after_payment(session, booking, payment, links)
-    session.commit()
+    with committing(session):
+        payment = Payment(
+            tenant_id=tenant_id, booking_id=booking_id,
+            amount_minor=sum(s.amount_minor for s in stages), refunded_minor=0,
+            currency=booking.currency, method=entry.method, stripe_payment_intent_id=None,
+            stripe_charge_id="", note=entry.note.strip(), recorded_by_user_id=actor_user_id,
+            received_at=received, created_at=now)
+        session.add(payment)
+        session.flush()
+        if _settle_stages(session, tenant_id, [s.id for s in stages], payment, now) != len(stages):
+            raise InvalidTransition("Those stages changed meanwhile; reload and try again.")
+        audit.record(session, tenant_id, "payment.recorded_offline", actor="user",
+                     actor_user_id=actor_user_id, subject_type="booking", subject_id=booking_id,
+                     payment_id=payment.id, amount_minor=payment.amount_minor,
+                     currency=payment.currency, method=entry.method)
+        payment_stages.cancel_checkouts(session, stages)  # settled here: no card money for them too
+        _after_payment(session, booking, payment, links)
     return payment
 
 

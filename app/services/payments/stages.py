@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Booking, Payment, PaymentStage, Tenant
 from app.services.payments import schedules
 from app.services.payments import settings as payment_settings
-from app.services.shared import clock
+from app.services.shared import clock, jobs
 from app.services.shared.tenancy import get_owned
 
 OPEN = ("due", "processing")
@@ -57,6 +57,34 @@ def move_due_dates(session: Session, booking: Booking) -> None:
             stage.due_date = schedules.due_date(stage.due_anchor, stage.due_offset_days, booked_on,
                                                 booking.event_date)
             stage.updated_at = clock.now()
+
+
+def cancel_checkouts(session: Session, stages: list[PaymentStage]) -> None:
+    """After the commit, cancel at Stripe the intents of stages that must no longer take card
+    money: the couple may still have that checkout open. If one succeeded meanwhile, the task
+    records it (app.services.payments.recording.cancel_open_intent)."""
+    for stage in stages:
+        if stage.payment_intent_id:
+            jobs.after_commit(session, jobs.Job.CANCEL_CHECKOUT_INTENT, stage.payment_intent_id)
+
+
+def void_open_stages(session: Session, booking: Booking) -> list[PaymentStage]:
+    """A canceled booking owes nothing more (caller's transaction): each unpaid stage becomes
+    void with a guarded UPDATE, so a stage a payment settled meanwhile stays paid, and its
+    checkout is canceled at Stripe after the commit. Returns the voided stages."""
+    voided = []
+    now = clock.now()
+    for stage in stages_for(session, booking.tenant_id, booking.id):
+        changed = session.execute(
+            update(PaymentStage)
+            .where(PaymentStage.id == stage.id, PaymentStage.tenant_id == booking.tenant_id,
+                   PaymentStage.status.in_(OPEN))
+            .values(status="void", updated_at=now)
+            .execution_options(synchronize_session="fetch")).rowcount
+        if changed == 1:
+            voided.append(stage)
+    cancel_checkouts(session, voided)
+    return voided
 
 
 def deposit_processing(booking_id_column):

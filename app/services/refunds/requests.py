@@ -11,6 +11,8 @@ Invariants kept here:
 - per booking, the parts never exceed the sum of the payments' refundable amounts, since each
   part is bounded by its own payment;
 - each public function commits once, or rolls back and raises.
+
+Cancelling a booking (with the refund its policy gives) is `app.services.bookings.cancellation`.
 """
 from __future__ import annotations
 
@@ -29,16 +31,21 @@ from app.services.bookings import lifecycle as bookings
 from app.services.email import outbox as email
 from app.services.refunds import policy as cancellation_policy
 from app.services.shared import audit, clock, jobs
-from app.services.shared.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.services.shared.errors import Conflict, NotFound, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.money import format_money, percent_of
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 REASON_LABELS = {"requested_by_customer": "Requested by the couple", "duplicate": "Duplicate payment",
-                 "fraudulent": "Fraudulent payment", "cancellation": "Cancellation"}
+                 "fraudulent": "Fraudulent payment", "cancellation": "Cancellation",
+                 "booking_canceled": "Paid after the booking was canceled"}
+# What a tenant user may choose; "booking_canceled" is filed only by the system.
+USER_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "cancellation")
 # Stripe knows three reasons; a cancellation is the customer's request.
 STRIPE_REASONS = {"requested_by_customer": "requested_by_customer", "duplicate": "duplicate",
-                  "fraudulent": "fraudulent", "cancellation": "requested_by_customer"}
+                  "fraudulent": "fraudulent", "cancellation": "requested_by_customer",
+                  "booking_canceled": "requested_by_customer"}
 NOTE_MAX = 500
 FILE_ATTEMPTS = 3
 FINAL_REQUEST = ("succeeded", "failed", "canceled")
@@ -52,8 +59,12 @@ class RefundExceedsRefundable(Conflict):
         self.refundable_text = refundable_text
 
 
-class _Raced(Exception):
+class ReservationRaced(Conflict):
     """A concurrent request reserved part of a payment between our read and our UPDATE."""
+
+    def __init__(self) -> None:
+        super().__init__("A refund for this booking was filed at the same moment; reload and try "
+                         "again.")
 
 
 @dataclass(frozen=True)
@@ -110,11 +121,13 @@ def _money_text(session: Session, tenant_id: int, amount: int, currency: str) ->
     return format_money(amount, currency, tenant.locale or "en_US")
 
 
-def split(session: Session, tenant_id: int, booking_id: int, amount_minor: int) -> Split:
-    """Split `amount_minor` across the booking's card payments, newest first; raises
-    ValidationFailed (not positive) or RefundExceedsRefundable."""
+def split(session: Session, tenant_id: int, booking_id: int, amount_minor: int, *,
+          payment_id: int | None = None) -> Split:
+    """Split `amount_minor` across the booking's card payments (only `payment_id`, if given),
+    newest first; raises ValidationFailed (not positive) or RefundExceedsRefundable."""
     booking = bookings.get_booking(session, tenant_id, booking_id)
-    payments = card_payments(session, tenant_id, booking_id)
+    payments = [p for p in card_payments(session, tenant_id, booking_id)
+                if payment_id is None or p.id == payment_id]
     refundable = sum(left_on(p) for p in payments)
     if amount_minor <= 0:
         raise ValidationFailed({"amount": "Enter an amount greater than zero."})
@@ -191,7 +204,7 @@ def _validate(amount_minor: int | None, reason: str, note: str) -> None:
     problems = {}
     if amount_minor is None or amount_minor <= 0:
         problems["amount"] = "Enter an amount greater than zero."
-    if reason not in REFUND_REASONS:
+    if reason not in USER_REASONS:
         problems["reason"] = "Choose a reason."
     if len(note or "") > NOTE_MAX:
         problems["note"] = f"Use at most {NOTE_MAX} characters."
@@ -208,10 +221,16 @@ def _reserve(session: Session, payment: Payment, amount: int) -> bool:
         .execution_options(synchronize_session=False)).rowcount == 1
 
 
-def _file(session: Session, booking: Booking, amount_minor: int, reason: str, note: str, *,
-          actor: str, actor_user_id: int | None, links: Links, **audit_details: object) -> RefundRequest:
-    """Add the request, its parts and their reservations in the caller's transaction."""
-    plan = split(session, booking.tenant_id, booking.id, amount_minor)
+def file_request(session: Session, booking: Booking, amount_minor: int, reason: str, note: str, *,
+                 actor: str, actor_user_id: int | None, payment_id: int | None = None,
+                 **audit_details: object) -> RefundRequest:
+    """Add the request, its parts and their reservations in the caller's transaction (no
+    commit), from the booking's card payments or only from `payment_id`; the couple is emailed
+    and each part's task enqueued after the commit. Raises RefundExceedsRefundable, or
+    ReservationRaced when a concurrent request reserved the same money first."""
+    if reason not in REFUND_REASONS:
+        raise ValueError(f"unknown refund reason {reason!r}")
+    plan = split(session, booking.tenant_id, booking.id, amount_minor, payment_id=payment_id)
     now = clock.now()
     request = RefundRequest(
         tenant_id=booking.tenant_id, booking_id=booking.id, amount_minor=amount_minor,
@@ -222,7 +241,7 @@ def _file(session: Session, booking: Booking, amount_minor: int, reason: str, no
     # Reserve in payment id order, so two requests over the same payments lock them alike.
     for line in sorted(plan.lines, key=lambda line: line.payment.id):
         if not _reserve(session, line.payment, line.amount_minor):
-            raise _Raced()
+            raise ReservationRaced()
     parts = []
     for line in plan.lines:
         part = RefundPart(
@@ -263,79 +282,17 @@ def request_refund(session: Session, tenant_id: int, booking_id: int, amount_min
                    reason: str, note: str, links: Links, *, actor_user_id: int) -> RefundRequest:
     """A tenant user refunds part or all of what a booking paid by card; commits."""
     booking = bookings.get_booking(session, tenant_id, booking_id)
-    try:
-        _validate(amount_minor, reason, note)
-    except ValidationFailed:
-        session.rollback()
-        raise
     for _ in range(FILE_ATTEMPTS):
         try:
-            request = _file(session, booking, amount_minor, reason, note, actor="user",
-                            actor_user_id=actor_user_id, links=links)
-        except _Raced:
-            session.rollback()  # another request took some of it: split again on fresh rows
+            with committing(session):
+                _validate(amount_minor, reason, note)
+                return file_request(session, booking, amount_minor, reason, note, actor="user",
+                                    actor_user_id=actor_user_id)
+        except ReservationRaced:
+            # Another request took some of it: split again on fresh rows.
             booking = bookings.get_booking(session, tenant_id, booking_id)
-            continue
-        except DomainError:
-            session.rollback()
-            raise
-        session.commit()
-        return request
     raise RefundExceedsRefundable(_money_text(
         session, tenant_id, refundable_minor(session, tenant_id, booking_id), booking.currency))
-
-
-def _void_unpaid_stages(session: Session, booking: Booking) -> None:
-    now = clock.now()
-    for stage in session.scalars(select(PaymentStage).where(
-            PaymentStage.tenant_id == booking.tenant_id, PaymentStage.booking_id == booking.id,
-            PaymentStage.status == "due")):
-        stage.status = "void"
-        stage.updated_at = now
-        if stage.payment_intent_id:
-            # The couple may still have that checkout open: its intent must not take money.
-            jobs.after_commit(session, jobs.Job.CANCEL_CHECKOUT_INTENT, stage.payment_intent_id)
-
-
-def cancel_booking(session: Session, booking: Booking, links: Links, *, actor: str,
-                   actor_user_id: int | None = None, refund_minor: int | None = None,
-                   note: str = "") -> RefundRequest | None:
-    """Cancel and refund in one transaction, then commit: the booking is canceled (its date
-    freed, reminders canceled, earlier links revoked, the couple emailed), its unpaid stages are
-    voided, and a refund request is filed. The couple always gets the policy's amount; a tenant
-    user may choose any amount up to what is refundable, and a choice other than the policy's
-    is written to the audit log as an override. Returns the request (None for no refund)."""
-    try:
-        quote = cancellation_quote(session, booking)
-        amount = quote.amount_minor if refund_minor is None or actor == "couple" else refund_minor
-        if amount < 0:
-            raise ValidationFailed({"refund_amount": "Enter zero or a positive amount."})
-        bookings.transition(session, booking, "canceled", actor=actor, actor_user_id=actor_user_id,
-                             refund_minor=amount, policy_refund_minor=quote.amount_minor)
-        _void_unpaid_stages(session, booking)
-        booking_emails.revoke_links(session, booking)
-        booking_emails.queue_booking_email(session, booking, "booking_canceled", links)
-        if amount != quote.amount_minor:
-            audit.record(session, booking.tenant_id, "refund.policy_overridden", actor=actor,
-                         actor_user_id=actor_user_id, subject_type="booking", subject_id=booking.id,
-                         policy_refund_minor=quote.amount_minor, refund_minor=amount,
-                         currency=booking.currency, percent_bp=quote.percent_bp,
-                         days_before=quote.days_before)
-        request = None
-        if amount > 0:
-            request = _file(session, booking, amount, "cancellation", note, actor=actor,
-                            actor_user_id=actor_user_id, links=links,
-                            policy_refund_minor=quote.amount_minor, percent_bp=quote.percent_bp,
-                            days_before=quote.days_before)
-    except _Raced:
-        session.rollback()
-        raise Conflict("A refund for this booking was filed at the same moment; reload and try "
-                       "again.") from None
-    except DomainError:
-        session.rollback()
-        raise
-    session.commit()
-    return request
 
 
 # -- what the dashboard and the portal show -------------------------------------------------------

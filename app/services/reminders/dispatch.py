@@ -25,6 +25,7 @@ from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
 from app.services.shared.tenancy import get_owned
+from app.services.shared.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 
@@ -322,39 +323,40 @@ def get_reminder(session: Session, tenant_id: int, reminder_id: int) -> Reminder
 
 def send_now(session: Session, tenant_id: int, actor_user_id: int, reminder_id: int) -> Reminder:
     """Claim a pending reminder for immediate sending (its window is not checked)."""
-    row = get_reminder(session, tenant_id, reminder_id)
-    now = clock.now()
-    claimed = session.execute(
-        update(Reminder).where(Reminder.id == row.id, Reminder.status.in_(("scheduled", "failed", "skipped")))
-        .values(status="sending", claimed_at=now, attempts=Reminder.attempts + 1, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
-        session.rollback()
-        raise InvalidTransition("This reminder was already sent or canceled.")
-    audit.record(session, tenant_id, "reminder.send_now", actor="user", actor_user_id=actor_user_id,
-                 subject_type="booking", subject_id=row.booking_id, reminder_id=row.id)
     from app.services.shared import jobs
 
-    jobs.after_commit(session, jobs.Job.SEND_REMINDER_NOW, row.id)
-    session.commit()
+    with committing(session):
+        row = get_reminder(session, tenant_id, reminder_id)
+        now = clock.now()
+        claimed = session.execute(
+            update(Reminder).where(Reminder.id == row.id,
+                                   Reminder.status.in_(("scheduled", "failed", "skipped")))
+            .values(status="sending", claimed_at=now, attempts=Reminder.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            raise InvalidTransition("This reminder was already sent or canceled.")
+        audit.record(session, tenant_id, "reminder.send_now", actor="user",
+                     actor_user_id=actor_user_id, subject_type="booking", subject_id=row.booking_id,
+                     reminder_id=row.id)
+        jobs.after_commit(session, jobs.Job.SEND_REMINDER_NOW, row.id)
     session.refresh(row)
     return row
 
 
 def retry(session: Session, tenant_id: int, actor_user_id: int, reminder_id: int) -> Reminder:
     """Put a failed reminder back in the schedule, due now."""
-    row = get_reminder(session, tenant_id, reminder_id)
-    now = clock.now()
-    changed = session.execute(
-        update(Reminder).where(Reminder.id == row.id, Reminder.status == "failed")
-        .values(status="scheduled", attempts=0, next_attempt_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        session.rollback()
-        raise InvalidTransition("Only a failed reminder can be retried.")
-    audit.record(session, tenant_id, "reminder.retry", actor="user", actor_user_id=actor_user_id,
-                 subject_type="booking", subject_id=row.booking_id, reminder_id=row.id)
-    session.commit()
+    with committing(session):
+        row = get_reminder(session, tenant_id, reminder_id)
+        now = clock.now()
+        changed = session.execute(
+            update(Reminder).where(Reminder.id == row.id, Reminder.status == "failed")
+            .values(status="scheduled", attempts=0, next_attempt_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if changed != 1:
+            raise InvalidTransition("Only a failed reminder can be retried.")
+        audit.record(session, tenant_id, "reminder.retry", actor="user",
+                     actor_user_id=actor_user_id, subject_type="booking", subject_id=row.booking_id,
+                     reminder_id=row.id)
     session.refresh(row)
     return row
 

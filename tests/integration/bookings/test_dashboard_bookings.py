@@ -127,17 +127,17 @@ def settle_all_stages_offline(app, account, booking_id):
 
 def test_invalid_transitions_raise_named_errors(app, shop, tenant_a):
     from app.extensions import db
-    from app.services.bookings import lifecycle as bookings
+    from app.services.bookings import status as status_buttons
     from app.services.shared.errors import InvalidTransition
     from app.web.links import WebLinks
 
     booking_id = book(app, tenant_a.tenant_id, shop.package_id, future(app, tenant_a.tenant_id))
     with app.app_context():
-        bookings.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
+        status_buttons.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
                                actor_user_id=tenant_a.user_id)
         for to in ("confirmed", "pending_deposit", "completed", "canceled"):
             with pytest.raises(InvalidTransition):
-                bookings.change_status(db.session, tenant_a.tenant_id, booking_id, to, WebLinks(app),
+                status_buttons.change_status(db.session, tenant_a.tenant_id, booking_id, to, WebLinks(app),
                                        actor_user_id=tenant_a.user_id)
 
 
@@ -185,10 +185,10 @@ def test_calendar_shows_live_bookings_of_the_month(app, owner_client, shop, tena
     html = owner_client.get(f"/dashboard/calendar?month={day:%Y-%m}").get_data(as_text=True)
     assert f"/dashboard/bookings/{live}" in html
     from app.extensions import db
-    from app.services.bookings import lifecycle as bookings
+    from app.services.bookings import status as status_buttons
     from app.web.links import WebLinks
     with app.app_context():
-        bookings.change_status(db.session, tenant_a.tenant_id, live, "canceled", WebLinks(app),
+        status_buttons.change_status(db.session, tenant_a.tenant_id, live, "canceled", WebLinks(app),
                                actor_user_id=tenant_a.user_id)
     html = owner_client.get(f"/dashboard/calendar?month={day:%Y-%m}").get_data(as_text=True)
     assert f"/dashboard/bookings/{live}" not in html

@@ -59,13 +59,13 @@ def test_at_the_due_time_the_email_arrives_once(app, db_session, confirmed, cons
 
 def test_a_canceled_booking_sends_nothing(app, db_session, tenant_a, confirmed, consumer, inbox):
     from app.extensions import db
-    from app.services.bookings import lifecycle as bookings
+    from app.services.bookings import status as status_buttons
     from app.web.links import WebLinks
 
     booking_id = confirmed()
     r = first_reminder(db_session, booking_id)
     with app.app_context():
-        bookings.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
+        status_buttons.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
                                actor_user_id=tenant_a.user_id)
     at(r.due_at, timedelta(minutes=1))
     dispatch_reminders.call_local()
@@ -131,13 +131,16 @@ def test_consumer_down_through_the_due_time_sends_within_window_and_skips_outsid
         dispatch_reminders()
         wait_until(settled(db_session, ok_row.id), message="late reminder handled")
         wait_until(settled(db_session, gone_row.id), message="stale reminder handled")
+        # "sent" means the email row is queued and its send task enqueued after that commit;
+        # the task runs on this consumer, so wait for the mail before stopping it (a stopped
+        # consumer leaves queued tasks in the queue, and the next test flushes it).
+        inbox.wait_for("late-ok@example.com", subject=SUBJECT)
     finally:
         running.stop()
     db_session.expire_all()
     assert first_reminder(db_session, late_ok).status == "sent"
     stale = before_event(db_session, too_late)[1]
     assert stale.status == "skipped" and "after its window closed" in stale.skip_reason
-    inbox.wait_for("late-ok@example.com", subject=SUBJECT)
 
 
 def test_two_consumers_running_dispatch_send_each_reminder_once(app, db_session, confirmed, inbox):

@@ -33,6 +33,7 @@ def test_a_pending_booking_has_no_reminders(app, db_session, tenant_a, shop):
 def test_reschedule_moves_the_reminders_and_cancel_cancels_them(app, db_session, tenant_a, confirmed):
     from app.extensions import db
     from app.services.bookings import lifecycle as bookings
+    from app.services.bookings import status as status_buttons
     from app.web.links import WebLinks
 
     booking_id = confirmed(days=30)
@@ -47,7 +48,7 @@ def test_reschedule_moves_the_reminders_and_cancel_cancels_them(app, db_session,
     assert all(after[k] - before[k] in (timedelta(days=10), timedelta(days=10, hours=1),
                                         timedelta(days=10, hours=-1)) for k in after)
     with app.app_context():
-        bookings.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
+        status_buttons.change_status(db.session, tenant_a.tenant_id, booking_id, "canceled", WebLinks(app),
                                actor_user_id=tenant_a.user_id)
     rows = reminders_of(db_session, booking_id)
     assert {r.status for r in rows} == {"canceled"}

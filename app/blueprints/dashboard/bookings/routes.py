@@ -15,6 +15,7 @@ from app.services.bookings import availability, catalog
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
 from app.services.bookings import queries as booking_queries
+from app.services.bookings import status as statuses
 from app.services.shared.errors import DateTaken, InvalidTransition, ValidationFailed
 from app.web.links import current_links
 
@@ -84,7 +85,7 @@ def booking_detail(booking_id: int):
     return render_template(
         "dashboard/bookings/detail.html", tenant=tenant, booking=booking,
         shown=booking_emails.describe(booking, tenant), labels=bookings.LABELS,
-        transitions=bookings.allowed_transitions(db.session, booking), status_form=StatusForm(),
+        transitions=statuses.allowed_transitions(db.session, booking), status_form=StatusForm(),
         events=bookings.timeline(db.session, g.tenant.id, booking_id))
 
 
@@ -117,8 +118,8 @@ def booking_status(booking_id: int):
         flash("Choose a status.", "error")
     else:
         try:
-            booking = bookings.change_status(db.session, g.tenant.id, booking_id, form.to.data,
-                                             current_links(), actor_user_id=current_user.id)
+            booking = statuses.change_status(db.session, g.tenant.id, booking_id, form.to.data,
+                                           current_links(), actor_user_id=current_user.id)
         except InvalidTransition as exc:
             flash(exc.message, "error")
         else:

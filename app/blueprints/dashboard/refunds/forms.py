@@ -5,13 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.services.refunds.requests import NOTE_MAX, REASON_LABELS
+from app.services.refunds.requests import NOTE_MAX, REASON_LABELS, USER_REASONS
 
 
 class RefundForm(FlaskForm):
     amount = StringField("Amount", validators=[Length(max=20)],
                          description="At most what is still refundable.")
-    reason = SelectField("Reason", choices=list(REASON_LABELS.items()),
+    reason = SelectField("Reason", choices=[(r, REASON_LABELS[r]) for r in USER_REASONS],
                          default="requested_by_customer")
     note = TextAreaField("Note (for your records)", validators=[Optional(), Length(max=NOTE_MAX)])
 

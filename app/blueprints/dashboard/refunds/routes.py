@@ -9,6 +9,7 @@ from app.blueprints.dashboard.refunds.forms import CancellationPolicyForm, Cance
 from app.blueprints.dashboard.scope import bp, owner_required
 from app.blueprints.forms_common import PlainForm, apply_errors
 from app.extensions import db, htmx
+from app.services.bookings import cancellation
 from app.services.bookings import lifecycle as bookings
 from app.services.refunds import policy as cancellation_policy
 from app.services.refunds import processing as refund_processing
@@ -138,9 +139,9 @@ def booking_cancel_with_refund(booking_id: int):
     if form.validate_on_submit():
         try:
             amount = parse_amount(form.refund_amount.data or "0", booking.currency)
-            refunds.cancel_booking(db.session, booking, current_links(), actor="user",
-                                   actor_user_id=current_user.id, refund_minor=amount,
-                                   note=form.note.data or "")
+            cancellation.cancel_booking(db.session, tenant.id, booking.id, current_links(),
+                                        actor="user", actor_user_id=current_user.id,
+                                        refund=amount, note=form.note.data or "")
         except ValueError as exc:
             form.refund_amount.errors = [*form.refund_amount.errors, str(exc)]
         except ValidationFailed as exc:
