@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from huey import crontab
 
+from app.adapters.smtp import transport_for
 from app.queue import huey
+from app.services.email import outbox
 from app.services.reminders import dispatch
 from app.services.shared.jobs import Job
 from app.tasks.context import app_session
+from app.tasks.email import delivery_policy
 from app.tasks.registry import handles
 from app.web.links import WebLinks
 
@@ -51,11 +54,14 @@ def send_reminder(reminder_id: int) -> str:
 @huey.task()
 def send_reminders(reminder_ids: list[int]) -> dict[str, int]:
     """Send claimed reminders one after another in one app context; each commits on its own, so
-    a failure retries that reminder alone (record_failure) and the batch goes on."""
+    a failure retries that reminder alone (record_failure) and the batch goes on. Each email is
+    delivered right away over the worker's SMTP connection rather than queued behind the rest of
+    the batch; its own send_email task (enqueued on commit) then finds it sent and skips it."""
     outcomes: dict[str, int] = {}
     failures = []
     with app_session() as (app, session):
         links = WebLinks(app)
+        transport, policy = transport_for(app.config["SMTP_URL"]), delivery_policy(app)
         for reminder_id in reminder_ids:
             try:
                 status = dispatch.send(session, reminder_id, links).status
@@ -64,6 +70,9 @@ def send_reminders(reminder_ids: list[int]) -> dict[str, int]:
                 failures.append(exc)
                 status = "error"
             outcomes[status] = outcomes.get(status, 0) + 1
+            email_id = dispatch.email_of(session, reminder_id) if status == "sent" else None
+            if email_id is not None:
+                outbox.deliver(session, email_id, transport, policy)
     if failures:
         raise failures[0]
     return outcomes
