@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from huey import crontab
 
-from app.adapters.smtp import transport_for
 from app.queue import huey
-from app.services.email import outbox
 from app.services.reminders import dispatch
 from app.services.shared.jobs import Job
 from app.tasks.context import app_session
-from app.tasks.email import delivery_policy
+from app.tasks.email import deliver_now
 from app.tasks.registry import handles
 from app.web.links import WebLinks
 
@@ -61,7 +59,6 @@ def send_reminders(reminder_ids: list[int]) -> dict[str, int]:
     failures = []
     with app_session() as (app, session):
         links = WebLinks(app)
-        transport, policy = transport_for(app.config["SMTP_URL"]), delivery_policy(app)
         for reminder_id in reminder_ids:
             try:
                 status = dispatch.send(session, reminder_id, links).status
@@ -72,7 +69,7 @@ def send_reminders(reminder_ids: list[int]) -> dict[str, int]:
             outcomes[status] = outcomes.get(status, 0) + 1
             email_id = dispatch.email_of(session, reminder_id) if status == "sent" else None
             if email_id is not None:
-                outbox.deliver(session, email_id, transport, policy)
+                deliver_now(app, session, email_id)
     if failures:
         raise failures[0]
     return outcomes
