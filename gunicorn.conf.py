@@ -1,4 +1,6 @@
 """gunicorn settings for production: access logs without action tokens."""
+import os
+
 from gunicorn.glogging import Logger
 
 from app.logsafety import redact
@@ -19,3 +21,7 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 accesslog = "-"
+
+# The README's production settings, shared by `make run`: one worker process per core and a
+# spare; `-w` on the command line or WEB_CONCURRENCY overrides it.
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))

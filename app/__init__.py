@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.queue import bind_app
     from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
-    from app.web import filters, security
+    from app.web import filters, security, transactions
 
     settings = load_config()
     settings.update(config or {})
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     install_log_redaction()
 
     db.init_app(app)
+    transactions.register(app)  # first: before any hook queries the database
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

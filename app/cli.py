@@ -10,6 +10,7 @@ import time
 import click
 from flask import Flask, current_app
 
+from app.config import PROJECT_ROOT, simulator_port
 from app.extensions import db
 
 DEMO_PASSWORD = "demo-password-1"
@@ -78,7 +79,7 @@ def run_embedded(port: int | None) -> None:
     config = current_app.config
     port = port or config["PORT"]
     env = dict(os.environ, PORT=str(port))
-    sim_port = env.setdefault("STRIPE_SIM_PORT", "5010")
+    sim_port = env.setdefault("STRIPE_SIM_PORT", str(simulator_port(os.environ, port)))
     webhook = f"http://127.0.0.1:{port}/webhooks/stripe={config['STRIPE_WEBHOOK_SECRET']}"
     python = sys.executable
     commands = []
@@ -87,8 +88,9 @@ def run_embedded(port: int | None) -> None:
                          "--state", os.path.join(config["INSTANCE_PATH"], "stripe_sim.json"),
                          "--webhook", webhook])
     commands.append([python, "-m", "huey.bin.huey_consumer", "wsgi.huey", "-w", "2", "-k", "thread"])
-    commands.append([python, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
-                     "--port", str(port), "--no-reload"])
+    # The production server and settings (gunicorn.conf.py), on loopback: not Flask's dev server.
+    commands.append([python, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
+                     "-b", f"127.0.0.1:{port}", "wsgi:app"])
     procs = [subprocess.Popen(c, env=env) for c in commands]
     click.echo(f"MAIS is running at http://127.0.0.1:{port}/ (Ctrl-C stops it)")
     try:

@@ -48,6 +48,11 @@ def _embedded_secrets(folder: Path) -> dict[str, str]:
     return values
 
 
+def simulator_port(environ: Mapping[str, str], web_port: int) -> int:
+    """STRIPE_SIM_PORT, or the web port + 10 (5000 -> 5010), so two checkouts run side by side."""
+    return int(environ.get("STRIPE_SIM_PORT") or web_port + 10)
+
+
 def _version() -> str:
     try:
         return metadata.version("mais")
@@ -77,7 +82,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
     stripe_api_base = env.get("STRIPE_API_BASE", "")
     if not stripe_secret:
         # No real key: the built-in simulator, which accepts any sk_test_/pk_test_ key.
-        stripe_api_base = stripe_api_base or f"http://127.0.0.1:{env.get('STRIPE_SIM_PORT', '5010')}"
+        stripe_api_base = stripe_api_base or f"http://127.0.0.1:{simulator_port(env, port)}"
         stripe_secret = "sk_test_simulator"
     return {
         "MAIS_ENV": "production" if production else "development",

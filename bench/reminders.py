@@ -14,7 +14,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,12 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_one(rows: int, seconds: float) -> None:
     sys.path.insert(0, str(ROOT))
-    folder = tempfile.mkdtemp(prefix="mais-bench-")
-    os.environ["MAIS_INSTANCE_PATH"] = folder
-    os.environ["MAIS_HUEY_PATH"] = os.path.join(folder, "huey.db")
-    os.environ["MAIS_QUEUE_NAME"] = f"mais-bench-{os.getpid()}"
-    for name in ("STRIPE_SECRET_KEY", "SMTP_URL"):
-        os.environ.pop(name, None)
+    from bench.benchenv import BenchDatabase
+
+    # A database of its own (created and dropped on PostgreSQL), Redis db 12.
+    database = BenchDatabase(os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"))
+    try:
+        _run(rows, seconds)
+    finally:
+        database.drop()
+
+
+def _run(rows: int, seconds: float) -> None:
 
     from aiosmtpd.controller import Controller
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 from pathlib import Path
 
 from xhtml2pdf import pisa
@@ -72,3 +73,11 @@ def html_to_pdf(html: str) -> bytes:
     if status.err:
         raise RenderError(f"xhtml2pdf reported {status.err} error(s)")
     return out.getvalue()
+
+
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page\b")
+
+
+def page_count(content: bytes) -> int:
+    """Pages in a PDF reportlab wrote (its page objects are never inside compressed streams)."""
+    return len(_PAGE_OBJECT.findall(content))

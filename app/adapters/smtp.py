@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -26,22 +27,65 @@ class SmtpTransport:
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
 
+    def server_key(self) -> tuple:
+        return (self.host, self.port, self.tls, self.starttls, self.username)
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls:
+            client = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if self.starttls:
+            client.starttls(context=ssl.create_default_context())
+        if self.username:
+            client.login(self.username, self.password or "")
+        return client
+
     def send(self, message: EmailMessage) -> None:
+        """Send over this thread's open connection (checked with NOOP first), or a new one.
+
+        A failure drops the connection and raises TransportError: the message is never retried
+        here, since the server may have accepted it already (the outbox decides what next)."""
         try:
-            if self.tls:
-                client = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-                )
-            else:
-                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with client:
-                if self.starttls:
-                    client.starttls(context=ssl.create_default_context())
-                if self.username:
-                    client.login(self.username, self.password or "")
-                client.send_message(message)
+            client = _open_connection(self)
+            client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
+            _drop_connection(self)
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+
+# One SMTP connection per worker thread and server, reused from message to message: connecting,
+# EHLO, STARTTLS and login cost more than sending a reminder.
+_connections = threading.local()
+
+
+def _open_connection(transport: SmtpTransport) -> smtplib.SMTP:
+    key = transport.server_key()
+    cached = getattr(_connections, "by_server", {}).get(key)
+    if cached is not None:
+        try:
+            if cached.noop()[0] == 250:
+                return cached
+        except (OSError, smtplib.SMTPException):
+            pass
+        _drop_connection(transport)
+    client = transport._connect()
+    if not hasattr(_connections, "by_server"):
+        _connections.by_server = {}
+    _connections.by_server[key] = client
+    return client
+
+
+def _drop_connection(transport: SmtpTransport) -> None:
+    key = transport.server_key()
+    client = getattr(_connections, "by_server", {}).pop(key, None)
+    if client is not None:
+        try:
+            client.close()
+        except OSError:
+            pass
 
 
 class DevMailboxTransport:

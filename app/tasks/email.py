@@ -24,17 +24,21 @@ def delivery_policy(app: Flask) -> outbox.DeliveryPolicy:
     )
 
 
+def deliver_now(app: Flask, session, email_id: int) -> str:
+    """Deliver one outbox row; a failed attempt schedules its retry at the backoff time."""
+    outcome = outbox.deliver(session, email_id, transport_for(app.config["SMTP_URL"]), delivery_policy(app))
+    if outcome == "retry":
+        due = outbox.next_attempt(session, email_id)
+        if due is not None:
+            send_email.schedule((email_id,), delay=max(0.0, (due - clock.now()).total_seconds()))
+    return outcome
+
+
 @handles(Job.SEND_EMAIL)
 @huey.task()
 def send_email(email_id: int) -> str:
     with app_session() as (app, session):
-        outcome = outbox.deliver(session, email_id, transport_for(app.config["SMTP_URL"]),
-                                 delivery_policy(app))
-        if outcome == "retry":
-            due = outbox.next_attempt(session, email_id)
-            if due is not None:
-                send_email.schedule((email_id,), delay=max(0.0, (due - clock.now()).total_seconds()))
-        return outcome
+        return deliver_now(app, session, email_id)
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -17,9 +17,20 @@ def no_referrer(view):
     return wrapped
 
 
+_csp_cache: dict[str, str] = {}
+
+
 def content_security_policy(app: Flask) -> str:
-    stripe_js = "https://js.stripe.com"
+    """Built once per Stripe API base (the simulator's URL may change at runtime, in tests)."""
     sim = app.config.get("STRIPE_API_BASE") or ""
+    policy = _csp_cache.get(sim)
+    if policy is None:
+        policy = _csp_cache[sim] = _build_policy(sim)
+    return policy
+
+
+def _build_policy(sim: str) -> str:
+    stripe_js = "https://js.stripe.com"
     script = f"'self' {stripe_js} {sim}".strip()
     connect = f"'self' https://api.stripe.com {sim}".strip()
     return "; ".join([
@@ -40,7 +51,6 @@ def content_security_policy(app: Flask) -> str:
 def register(app: Flask) -> None:
     @app.after_request
     def add_headers(response):
-        # Built per response: the Stripe API base (the simulator's URL) may change at runtime.
         response.headers.setdefault("Content-Security-Policy", content_security_policy(current_app))
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"

@@ -15,6 +15,7 @@ from app.services.shared.errors import InvalidLink
 from app.services.shared.money import format_money
 from app.web.links import current_links, read_stage_ref, stage_ref
 from app.web.security import no_referrer
+from app.web.transactions import writes
 
 bp = Blueprint("pay", __name__, url_prefix="/t/<slug>")
 scope_to_tenant(bp)
@@ -32,6 +33,7 @@ def _money(amount: int, currency: str) -> str:
 
 
 @bp.get("/pay/<ref>")
+@writes
 def checkout_page(ref: str):
     stage_id = read_stage_ref(current_app, g.tenant.id, ref)
     pay_all = request.args.get("scope") == "all"
@@ -46,6 +48,7 @@ def checkout_page(ref: str):
 
 
 @bp.get("/pay/<ref>/return")
+@writes
 def payment_return(ref: str):
     stage_id = read_stage_ref(current_app, g.tenant.id, ref)
     result = checkout.payment_return(db.session, g.tenant.id, stage_id,
@@ -62,6 +65,7 @@ def payment_return(ref: str):
 
 @bp.get("/b/<token>/pay")
 @no_referrer
+@writes
 def pay_balance(token: str):
     """From the portal: the next stage due, to pay alone or with everything outstanding."""
     try:

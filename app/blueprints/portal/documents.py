@@ -10,6 +10,7 @@ from app.services.invoices import issuing as invoices
 from app.services.shared.errors import InvalidLink, NotFound
 from app.web.links import LinkExpired, read_document_ref
 from app.web.security import no_referrer
+from app.web.transactions import writes
 
 
 def pdf_response(number: str, content: bytes) -> Response:
@@ -29,6 +30,7 @@ def _couple_download(document_id: int) -> Response:
 
 @bp.get("/b/<token>/documents/<int:document_id>")
 @no_referrer
+@writes
 def document_download(token: str, document_id: int):
     booking = _booking(token, "manage")
     doc = invoices.get_document(db.session, g.tenant.id, document_id)
@@ -39,6 +41,7 @@ def document_download(token: str, document_id: int):
 
 @bp.get("/documents/<ref>")
 @no_referrer
+@writes
 def document_by_link(ref: str):
     try:
         document_id = read_document_ref(current_app, g.tenant.id, ref)

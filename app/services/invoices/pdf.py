@@ -24,15 +24,22 @@ def _templates() -> Environment:
     return _env
 
 
-def html_for(snapshot: dict) -> str:
+def html_for(snapshot: dict, page_count: int | None = None) -> str:
+    """The document's HTML; `page_count` None leaves the footer's "of N" to xhtml2pdf."""
     currency, locale = snapshot["currency"], snapshot["locale"]
     return _templates().get_template("document.html").render(
         snap=snapshot, doc={"title": TITLES[snapshot["kind"]], "number": snapshot["number"]},
         money=lambda minor: format_money(minor, currency, locale),
-        font_css=pdf.font_face_css())
+        font_css=pdf.font_face_css(), page_count=page_count)
 
 
 def render(snapshot: dict) -> tuple[bytes, str]:
-    """The PDF bytes and their SHA-256 (hex)."""
-    content = pdf.html_to_pdf(html_for(snapshot))
+    """The PDF bytes and their SHA-256 (hex).
+
+    xhtml2pdf lays a document out twice when its footer says "of <pdf:pagecount>". Nearly every
+    document fits on one page, so we first lay it out once with "of 1" written in, and only when
+    it turns out longer render again with the two-pass page count: same content, half the work."""
+    content = pdf.html_to_pdf(html_for(snapshot, page_count=1))
+    if pdf.page_count(content) != 1:
+        content = pdf.html_to_pdf(html_for(snapshot))
     return content, hashlib.sha256(content).hexdigest()

@@ -256,6 +256,11 @@ def send(session: Session, reminder_id: int, links: Links, *, manual: bool = Fal
     return Outcome(row.status, row.skip_reason)
 
 
+def email_of(session: Session, reminder_id: int) -> int | None:
+    """The outbox row a sent reminder wrote."""
+    return session.scalar(select(Reminder.email_id).where(Reminder.id == reminder_id))
+
+
 def record_failure(session: Session, reminder_id: int, error: str) -> Outcome:
     """An attempt raised: retry with exponential backoff, or fail after the last attempt."""
     session.rollback()

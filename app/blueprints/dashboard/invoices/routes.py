@@ -21,6 +21,7 @@ from app.services.invoices import register as invoice_register
 from app.services.invoices import settings as invoice_settings
 from app.services.shared.errors import Conflict, ValidationFailed
 from app.web.links import current_links
+from app.web.transactions import writes
 
 
 def _date_arg(name: str) -> date | None:
@@ -62,6 +63,7 @@ def invoice_register_csv():
 
 
 @bp.get("/invoices/<int:document_id>/pdf")
+@writes
 def invoice_download(document_id: int):
     number, content = invoices.stored_pdf(db.session, g.tenant.id, document_id)
     return pdf_response(number, content)
