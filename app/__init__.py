@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.queue import bind_app
     from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
-    from app.web import filters, security
+    from app.web import filters, proxies, security
 
     settings = load_config()
     settings.update(config or {})
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.register(app)
     filters.register(app)
     cli.register(app)
+    proxies.install(app)
 
     with app.app_context():
         serialize_writes(db.engine)

@@ -101,6 +101,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Load balancers in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "TRUSTED_PROXY_HOPS": _non_negative(env, "TRUSTED_PROXY_HOPS", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -115,6 +117,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "REFUND_MAX_ATTEMPTS": int(env.get("REFUND_MAX_ATTEMPTS", "6")),
         "REFUND_RETRY_BASE_SECONDS": float(env.get("REFUND_RETRY_BASE_SECONDS", "30")),
     }
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {raw!r}.")
+    return int(raw)
 
 
 def _engine_options(database_url: str) -> dict:

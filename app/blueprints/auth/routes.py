@@ -19,6 +19,7 @@ from app.services.accounts import users as accounts
 from app.services.shared.errors import ValidationFailed
 from app.tasks.accounts import send_password_reset
 from app.web.links import current_links
+from app.web.redirects import safe_return_path
 from app.web.security import no_referrer
 
 bp = Blueprint("auth", __name__)
@@ -38,9 +39,7 @@ def email_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("dashboard.home")
+    return safe_return_path(target, request.host) or url_for("dashboard.home")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
