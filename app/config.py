@@ -97,6 +97,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "STRIPE_API_BASE": stripe_api_base,
         # Prefixed to every idempotency key: set it per installation sharing one Stripe account.
         "STRIPE_IDEMPOTENCY_PREFIX": env.get("STRIPE_IDEMPOTENCY_PREFIX", ""),
+        # Stripe's events are a few kB; a body past this is refused (413) before it is read.
+        "STRIPE_WEBHOOK_MAX_BYTES": int(env.get("STRIPE_WEBHOOK_MAX_BYTES", str(512 * 1024))),
         "PAYMENTS_MODE": "simulator" if stripe_api_base else "stripe",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
