@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.queue import bind_app
     from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
-    from app.web import filters, proxies, security
+    from app.web import filters, input_guard, proxies, security
 
     settings = load_config()
     settings.update(config or {})
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     errors.register(app)
     security.register(app)
+    input_guard.register(app)
     filters.register(app)
     cli.register(app)
     proxies.install(app)

@@ -1,9 +1,39 @@
-"""Field helpers shared by the areas' forms."""
+"""Field helpers shared by the areas' forms, and the base class every form derives from."""
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
+from wtforms import TextAreaField
 
 from app.services.shared.errors import ValidationFailed
+
+# C0 controls and DEL. Multi-line fields (textareas) may hold tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_MESSAGE = "Remove the invisible control characters (such as NUL) from this text."
+
+
+def control_characters(value: str, multiline: bool) -> bool:
+    return bool((_CONTROL_IN_LINES if multiline else _CONTROL).search(value))
+
+
+class Form(FlaskForm):
+    """Every form of the portal: refuses control characters in any submitted field.
+
+    NUL cannot be stored by PostgreSQL (and SQLite would pass it on to emails and PDFs); the
+    other C0 controls have no business in names, notes or settings. The check runs on the raw
+    submitted strings, so it covers every field type, whatever its own validators do."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            multiline = isinstance(field, TextAreaField)
+            if any(isinstance(v, str) and control_characters(v, multiline)
+                   for v in (field.raw_data or ())):
+                field.errors = [*field.errors, CONTROL_MESSAGE]
+                valid = False
+        return valid
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
