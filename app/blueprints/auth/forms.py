@@ -42,3 +42,9 @@ class AcceptInviteForm(Form):
 class InviteForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=[("staff", "Staff"), ("owner", "Owner")], default="staff")
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=256)])
+    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
