@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import IntegerField, TextAreaField
 
 from app.services.shared.errors import ValidationFailed
 
@@ -12,6 +12,9 @@ from app.services.shared.errors import ValidationFailed
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_MESSAGE = "Remove the invisible control characters (such as NUL) from this text."
+# Whole numbers are stored in 32-bit columns on PostgreSQL (and SQLite stops at 64 bits).
+INT_LIMIT = 2**31 - 1
+INT_MESSAGE = "That number is far too large."
 
 
 def control_characters(value: str, multiline: bool) -> bool:
@@ -19,14 +22,24 @@ def control_characters(value: str, multiline: bool) -> bool:
 
 
 class Form(FlaskForm):
-    """Every form of the portal: refuses control characters in any submitted field.
+    """Every form of the portal: refuses control characters in any submitted field, and whole
+    numbers no database column can hold.
 
     NUL cannot be stored by PostgreSQL (and SQLite would pass it on to emails and PDFs); the
     other C0 controls have no business in names, notes or settings. The check runs on the raw
     submitted strings, so it covers every field type, whatever its own validators do."""
 
     def validate(self, extra_validators=None) -> bool:
+        # WTForms' NumberRange compares with floats and overflows on a 400-digit number, so
+        # such values are taken away before the validators run and refused afterwards.
+        huge = [f for f in self if isinstance(f, IntegerField) and isinstance(f.data, int)
+                and not -INT_LIMIT <= f.data <= INT_LIMIT]
+        for field in huge:
+            field.data = None
         valid = super().validate(extra_validators)
+        for field in huge:
+            field.errors = [INT_MESSAGE]
+            valid = False
         for field in self:
             multiline = isinstance(field, TextAreaField)
             if any(isinstance(v, str) and control_characters(v, multiline)
