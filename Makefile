@@ -26,12 +26,17 @@ $(HTMX):
 	cp build/npm/node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
 # Debian's Chromium (Playwright cannot download browsers here), pdftotext for PDF checks and
-# DejaVu fonts for invoice PDFs (the PDF adapter falls back to reportlab's Vera without them).
+# fonts for invoice PDFs: DejaVu (Latin, Greek, Cyrillic, Arabic, Hebrew; the adapter falls back
+# to reportlab's Vera without it), Noto Devanagari (fonts-noto-core), Droid Sans Fallback (CJK)
+# and Symbola (monochrome emoji and symbols).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	[ -f /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf ] || missing="$$missing fonts-noto-core"; \
+	[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing="$$missing fonts-droid-fallback"; \
+	[ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] || missing="$$missing fonts-symbola"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing$$missing"; \

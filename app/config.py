@@ -102,10 +102,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "STRIPE_API_BASE": stripe_api_base,
         # Prefixed to every idempotency key: set it per installation sharing one Stripe account.
         "STRIPE_IDEMPOTENCY_PREFIX": env.get("STRIPE_IDEMPOTENCY_PREFIX", ""),
+        # Stripe's events are a few kB; a body past this is refused (413) before it is read.
+        "STRIPE_WEBHOOK_MAX_BYTES": int(env.get("STRIPE_WEBHOOK_MAX_BYTES", str(512 * 1024))),
         "PAYMENTS_MODE": "simulator" if stripe_api_base else "stripe",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Load balancers in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "TRUSTED_PROXY_HOPS": _non_negative(env, "TRUSTED_PROXY_HOPS", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -120,6 +124,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "REFUND_MAX_ATTEMPTS": int(env.get("REFUND_MAX_ATTEMPTS", "6")),
         "REFUND_RETRY_BASE_SECONDS": float(env.get("REFUND_RETRY_BASE_SECONDS", "30")),
     }
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {raw!r}.")
+    return int(raw)
 
 
 def _engine_options(database_url: str) -> dict:

@@ -23,6 +23,8 @@ from app.services.payments.gateway import (
     Intent,
     IntentStateConflict,
     InvalidSignature,
+    MalformedEvent,
+    ObjectNotFound,
     Refund,
     RefundRefused,
 )
@@ -120,19 +122,24 @@ class StripeGateway:
                           convert=listed)
 
     # -- webhooks -----------------------------------------------------------------------------
-    def verify_event(self, payload: bytes, signature: str | None) -> dict:
-        """The event as a dict, or InvalidSignature (forged, tampered or older than 300 s)."""
+    def verify_event(self, payload: bytes, signature: str | None) -> Any:
+        """The signed body parsed as JSON (any JSON value: the caller checks its shape).
+        InvalidSignature when forged, tampered, older than 300 s or more than 300 s ahead of
+        our clock (the SDK checks only the past); MalformedEvent when signed but not JSON."""
         if not self.webhook_secret:
             raise InvalidSignature("No webhook secret is configured.")
         try:
-            stripe.Webhook.construct_event(payload, signature or "", self.webhook_secret,
-                                           tolerance=SIGNATURE_TOLERANCE_SECONDS)
-            event = json.loads(payload)
-        except (stripe.SignatureVerificationError, ValueError) as exc:
+            text = payload.decode("utf-8")
+            stripe.WebhookSignature.verify_header(text, signature or "", self.webhook_secret,
+                                                  tolerance=SIGNATURE_TOLERANCE_SECONDS)
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise InvalidSignature(str(exc) or "Invalid signature.") from None
-        if not isinstance(event, dict) or not str(event.get("id", "")).startswith("evt_"):
-            raise InvalidSignature("The body is not a Stripe event.")
-        return event
+        if _signed_at(signature or "") > time.time() + SIGNATURE_TOLERANCE_SECONDS:
+            raise InvalidSignature("Timestamp is too far in the future.")
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            raise MalformedEvent("The body is not JSON.") from None
 
     # -- plumbing -----------------------------------------------------------------------------
     def _call(self, what: str, request: Callable[[], Any],
@@ -153,12 +160,24 @@ class StripeGateway:
                          type(exc).__name__, delay)
                 self.sleep(delay)
             except stripe.InvalidRequestError as exc:
+                if exc.code == "resource_missing" and exc.http_status == 404:
+                    raise ObjectNotFound(f"Stripe has no such object: {exc.user_message or exc}"
+                                         ) from None
                 if exc.code == "payment_intent_unexpected_state":
                     raise IntentStateConflict(str(exc.user_message or exc)) from None
                 raise refused(f"Stripe refused the request: {exc.user_message or exc}") from None
             except stripe.StripeError as exc:
                 raise GatewayError(f"Stripe refused the request: {exc.user_message or exc}") from None
         raise AssertionError("unreachable")
+
+
+def _signed_at(header: str) -> int:
+    """The `t=` of a Stripe-Signature header that verify_header has already accepted."""
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return 0
 
 
 def to_refund(raw: Any) -> Refund:

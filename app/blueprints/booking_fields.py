@@ -1,7 +1,6 @@
 """The booking form fields shared by the public page and the dashboard's manual booking."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.blueprints.forms_common import Form
 from app.services.bookings.lifecycle import LIMITS, BookingDetails, BookingRequest
 from app.services.shared.money import format_money
 
@@ -23,7 +23,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     couple_names = StringField("Your names", validators=[DataRequired("Enter your names."),
                                                          Length(max=LIMITS["couple_names"])],
                                description="For example: Alex Morgan & Sam Lee")

@@ -1,11 +1,53 @@
-"""Field helpers shared by the areas' forms."""
+"""Field helpers shared by the areas' forms, and the base class every form derives from."""
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.services.shared.errors import ValidationFailed
+
+# C0 controls and DEL. Multi-line fields (textareas) may hold tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_MESSAGE = "Remove the invisible control characters (such as NUL) from this text."
+# Whole numbers are stored in 32-bit columns on PostgreSQL (and SQLite stops at 64 bits).
+INT_LIMIT = 2**31 - 1
+INT_MESSAGE = "That number is far too large."
+
+
+def control_characters(value: str, multiline: bool) -> bool:
+    return bool((_CONTROL_IN_LINES if multiline else _CONTROL).search(value))
+
+
+class Form(FlaskForm):
+    """Every form of the portal: refuses control characters in any submitted field, and whole
+    numbers no database column can hold.
+
+    NUL cannot be stored by PostgreSQL (and SQLite would pass it on to emails and PDFs); the
+    other C0 controls have no business in names, notes or settings. The check runs on the raw
+    submitted strings, so it covers every field type, whatever its own validators do."""
+
+    def validate(self, extra_validators=None) -> bool:
+        # WTForms' NumberRange compares with floats and overflows on a 400-digit number, so
+        # such values are taken away before the validators run and refused afterwards.
+        huge = [f for f in self if isinstance(f, IntegerField) and isinstance(f.data, int)
+                and not -INT_LIMIT <= f.data <= INT_LIMIT]
+        for field in huge:
+            field.data = None
+        valid = super().validate(extra_validators)
+        for field in huge:
+            field.errors = [INT_MESSAGE]
+            valid = False
+        for field in self:
+            multiline = isinstance(field, TextAreaField)
+            if any(isinstance(v, str) and control_characters(v, multiline)
+                   for v in (field.raw_data or ())):
+                field.errors = [*field.errors, CONTROL_MESSAGE]
+                valid = False
+        return valid
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
@@ -18,9 +60,9 @@ def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             form.form_errors.append(message)
 
 
-class ToggleForm(FlaskForm):
+class ToggleForm(Form):
     active = StringField(validators=[DataRequired(), Length(max=1)])
 
 
-class PlainForm(FlaskForm):
+class PlainForm(Form):
     """A button that only needs CSRF protection."""

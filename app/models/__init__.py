@@ -10,7 +10,7 @@ from app.models.refund import CancellationPolicy, RefundPart, RefundRequest
 from app.models.reminder import Reminder, ReminderRule
 from app.models.tenant import Tenant
 from app.models.token import ActionToken
-from app.models.user import User
+from app.models.user import User, UserSession
 
 __all__ = [
     "Document", "DocumentCounter", "InvoiceSettings",
@@ -19,5 +19,5 @@ __all__ = [
     "ActionToken", "AddOn", "AuditEvent", "AvailabilitySettings", "Base", "BlackoutDate", "Booking",
     "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
-    "CancellationPolicy", "RefundPart", "RefundRequest",
+    "CancellationPolicy", "RefundPart", "RefundRequest", "UserSession",
 ]

@@ -116,6 +116,9 @@ class WebLinks:
     def staff_invite(self, token: str) -> str:
         return self.url("auth.accept_invite", token=token)
 
+    def verify_email(self, token: str) -> str:
+        return self.url("auth.verify_email", token=token)
+
     def login(self) -> str:
         return self.url("auth.login")
 

@@ -4,6 +4,7 @@ import re
 from tests.fixtures.smtp import text_of
 
 LINK = re.compile(r"(https?://\S+/auth/reset/[A-Za-z0-9_-]{43})")
+VERIFY = re.compile(r"(https?://\S+/auth/verify/[A-Za-z0-9_-]{43})")
 
 
 def test_vendor_signup_reset_and_reused_link(live_server, phone_page, consumer, inbox):
@@ -17,6 +18,10 @@ def test_vendor_signup_reset_and_reused_link(live_server, phone_page, consumer, 
     page.get_by_label("Timezone").fill("Europe/Paris")
     page.get_by_label("Currency").fill("EUR")
     page.get_by_role("button", name="Create my account").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    verify = VERIFY.search(text_of(inbox.wait_for("rosa@bloom.example", subject="Confirm")[0])).group(1)
+    page.goto(verify)
+    page.get_by_role("button", name="Confirm my email").click()
     page.get_by_role("heading", name="Bloom & Vow").wait_for()
 
     page.get_by_role("button", name="Log out").click()

@@ -50,3 +50,12 @@ def test_starting_in_production_without_secret_key_exits_non_zero_naming_it(tmp_
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_trusted_proxy_hops_default_to_none_and_refuse_nonsense(tmp_path):
+    base = {"MAIS_INSTANCE_PATH": str(tmp_path)}
+    assert load_config(base)["TRUSTED_PROXY_HOPS"] == 0
+    assert load_config({**base, "TRUSTED_PROXY_HOPS": "2"})["TRUSTED_PROXY_HOPS"] == 2
+    for bad in ("-1", "two", ""):
+        with pytest.raises(ConfigError, match="TRUSTED_PROXY_HOPS"):
+            load_config({**base, "TRUSTED_PROXY_HOPS": bad})

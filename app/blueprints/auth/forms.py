@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from app.blueprints.forms_common import Form
 from app.services.accounts.users import MIN_PASSWORD
 
 TIMEZONE_HINT = "An IANA name such as Europe/Berlin or America/New_York."
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     business_name = StringField("Business name", validators=[DataRequired(), Length(max=120)])
     slug = StringField("Public address (/t/...)", validators=[DataRequired(), Length(min=3, max=40)])
     owner_name = StringField("Your name", validators=[Length(max=120)])
@@ -20,25 +20,31 @@ class SignupForm(FlaskForm):
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=256)])
     confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
 
 
-class AcceptInviteForm(FlaskForm):
+class AcceptInviteForm(Form):
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=256)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=[("staff", "Staff"), ("owner", "Owner")], default="staff")
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=256)])
+    confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from app.adapters.stripe_gateway import gateway_for
 from app.extensions import csrf, db, limiter
 from app.services.payments import events as stripe_events
-from app.services.payments.gateway import InvalidSignature
+from app.services.payments.gateway import InvalidSignature, MalformedEvent
 
 bp = Blueprint("webhooks", __name__)
 
@@ -15,11 +15,19 @@ bp = Blueprint("webhooks", __name__)
 @csrf.exempt
 @limiter.exempt
 def stripe_webhook():
+    # The size first, before reading or verifying anything (chunked bodies stop at the limit).
+    limit = current_app.config["STRIPE_WEBHOOK_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        return jsonify(error="body too large"), 413
+    request.max_content_length = limit
     payload = request.get_data(cache=False)
     try:
-        event = gateway_for(current_app).verify_event(payload, request.headers.get("Stripe-Signature"))
+        body = gateway_for(current_app).verify_event(payload, request.headers.get("Stripe-Signature"))
+        event = stripe_events.check_event(body)
     except InvalidSignature:
         # Nothing is stored: an unsigned body must not be able to fill our tables.
         return jsonify(error="invalid signature"), 400
+    except MalformedEvent as exc:
+        return jsonify(error=exc.message), 400
     _, stored = stripe_events.record_event(db.session, event)
     return jsonify(received=True, duplicate=not stored), 200

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Tenant, User
-from app.services.accounts import tenants
+from app.services.accounts import sessions, tenants
 from app.services.email import outbox as email
 from app.services.shared import audit, clock, tokens
 from app.services.shared.errors import InvalidLink, PermissionDenied, ValidationFailed
@@ -46,8 +46,10 @@ def signup(
     password: str,
     owner_name: str = "",
     locale: str = "en_US",
+    email_verified: bool = True,
 ) -> User:
-    """Create a tenant and its owner together, or nothing (field errors in ValidationFailed)."""
+    """Create a tenant and its owner together, or nothing (field errors in ValidationFailed).
+    For seeding and tests; the web's signup is `request_signup`, which verifies the address."""
     problems: dict[str, str] = {}
     if tenants.email_taken(session, email_addr):
         problems["email"] = "An account with that email exists; log in or reset your password."
@@ -67,13 +69,89 @@ def signup(
         user = User(
             tenant_id=tenant.id, email=email_addr.strip().lower(), name=owner_name.strip(),
             password_hash=generate_password_hash(password), role="owner", session_version=1,
-            created_at=clock.now(),
+            created_at=clock.now(), email_verified_at=clock.now() if email_verified else None,
         )
         session.add(user)
         session.flush()
         audit.record(session, tenant.id, "tenant.signed_up", actor="user", actor_user_id=user.id,
                      subject_type="tenant", subject_id=tenant.id)
     return user
+
+
+def request_signup(session: Session, *, business_name: str, slug: str, timezone: str,
+                   currency: str, email_addr: str, password: str, owner_name: str,
+                   links: Links) -> None:
+    """The web's signup. The reply is the same whether or not the address has an account (the
+    caller always says "check your email"): a new address gets a business and an unverified
+    owner plus a verification link; a known one gets "you already have an account" with a
+    password-reset link, and nothing else changes. Business fields are checked for both, since
+    their errors say nothing about the email."""
+    address = email_addr.strip().lower()
+    existing = _find_user(session, address)
+    try:
+        owner = signup(session, business_name=business_name, slug=slug, timezone=timezone,
+                       currency=currency, email_addr=address, password=password,
+                       owner_name=owner_name, email_verified=False)
+    except ValidationFailed as exc:
+        fields = {k: v for k, v in exc.fields.items() if k != "email"}
+        if fields or existing is None:
+            raise ValidationFailed(fields or exc.fields) from None
+    else:
+        send_verification(session, owner, links)
+        return
+    # The address has an account. Hash the password anyway: the new-account path hashes one,
+    # and the reply's timing must not tell the two apart.
+    generate_password_hash(password)
+    raw = tokens.issue(session, existing.tenant_id, "password_reset", existing.id)
+    email.queue_email(
+        session, existing.tenant_id, to=existing.email, kind="account_exists",
+        subject="You already have a MAIS account",
+        context={"user": existing, "reset_url": links.password_reset(raw),
+                 "login_url": links.login(), "valid_minutes": 60})
+    audit.record(session, existing.tenant_id, "user.signup_for_existing_email",
+                 actor="system", subject_type="user", subject_id=existing.id)
+    session.commit()
+
+
+def send_verification(session: Session, user: User, links: Links) -> None:
+    """Email the owner a single-use link that proves the address (valid 2 days); commits."""
+    tokens.revoke(session, user.tenant_id, ("email_verify",), user.id)
+    raw = tokens.issue(session, user.tenant_id, "email_verify", user.id)
+    email.queue_email(
+        session, user.tenant_id, to=user.email, kind="verify_email",
+        subject="Confirm your email for MAIS",
+        context={"user": user, "verify_url": links.verify_email(raw), "valid_hours": 48})
+    session.commit()
+
+
+def check_verification_link(session: Session, raw: str) -> User:
+    token = tokens.peek(session, "email_verify", raw)
+    user = session.get(User, token.subject_id)
+    if user is None or user.tenant_id != token.tenant_id:
+        raise InvalidLink()
+    return user
+
+
+def verify_email(session: Session, raw: str) -> User:
+    """Consume the link and mark the address verified (payments open); all or nothing."""
+    token = tokens.consume(session, "email_verify", raw)
+    user = session.get(User, token.subject_id)
+    if user is None or user.tenant_id != token.tenant_id:
+        session.rollback()
+        raise InvalidLink()
+    if user.email_verified_at is None:
+        user.email_verified_at = clock.now()
+        audit.record(session, user.tenant_id, "user.email_verified", actor="user",
+                     actor_user_id=user.id, subject_type="user", subject_id=user.id)
+    session.commit()
+    return user
+
+
+def can_take_payments(session: Session, tenant_id: int) -> bool:
+    """A business takes payments once one of its owners has verified their email."""
+    return session.scalars(select(User.id).where(
+        User.tenant_id == tenant_id, User.role == "owner",
+        User.email_verified_at.is_not(None))).first() is not None
 
 
 def authenticate(session: Session, email_addr: str, password: str) -> User | None:
@@ -86,17 +164,6 @@ def authenticate(session: Session, email_addr: str, password: str) -> User | Non
         return None
     user.last_login_at = clock.now()
     session.commit()
-    return user
-
-
-def load_session_user(session: Session, session_id: str) -> User | None:
-    """Resolve a Flask-Login id "<user id>:<session version>"; a bumped version ends the session."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = session.get(User, int(user_id))
-    if user is None or user.session_version != int(version):
-        return None
     return user
 
 
@@ -136,6 +203,7 @@ def reset_password(session: Session, raw: str, new_password: str, links: Links) 
             raise InvalidLink()
         user.password_hash = generate_password_hash(new_password)
         user.session_version += 1
+        sessions.revoke_all(session, user.id)
         # Any other reset link sent to this user dies with this one.
         tokens.revoke(session, user.tenant_id, ("password_reset",), user.id)
         email.queue_email(
@@ -146,6 +214,29 @@ def reset_password(session: Session, raw: str, new_password: str, links: Links) 
         audit.record(session, user.tenant_id, "user.password_reset", actor="user",
                      actor_user_id=user.id, subject_type="user", subject_id=user.id)
     return user
+
+
+def change_password(session: Session, tenant_id: int, user_id: int, current_password: str,
+                    new_password: str, keep_session: str | None, links: Links) -> None:
+    """A logged-in user changes their password: the current one must match; every other
+    session of theirs ends; they are told by email. All or nothing."""
+    user = get_owned(session, User, tenant_id, user_id)
+    if not check_password_hash(user.password_hash, current_password):
+        raise ValidationFailed({"current_password": "That is not your current password."})
+    problem = password_problem(new_password)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    user.password_hash = generate_password_hash(new_password)
+    sessions.revoke_all(session, user.id, keep_raw=keep_session)
+    tokens.revoke(session, tenant_id, ("password_reset",), user.id)
+    email.queue_email(
+        session, tenant_id, to=user.email, kind="password_changed",
+        subject="Your MAIS password was changed",
+        context={"user": user, "login_url": links.login(), "forgot_url": links.forgot_password()},
+    )
+    audit.record(session, tenant_id, "user.password_changed", actor="user", actor_user_id=user.id,
+                 subject_type="user", subject_id=user.id)
+    session.commit()
 
 
 def invite_staff(

@@ -98,7 +98,10 @@ def save_add_on(session: Session, tenant_id: int, actor_user_id: int, *, title: 
     problems = _check_text(title, description)
     price = _parse_price(price_text, tenant.currency, problems)
     if package_id is not None:
-        package = session.get(Package, package_id)
+        # The form passes what it could not read as an id through, for this message; only an
+        # id in range reaches the database (PostgreSQL refuses to compare text with integers).
+        known = isinstance(package_id, int) and 0 < package_id < 2**31
+        package = session.get(Package, package_id) if known else None
         if package is None or package.tenant_id != tenant_id:
             problems["package_id"] = "Choose one of your packages, or all packages."
     if problems:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import Booking
 from app.models.booking import BOOKING_STATUSES
 from app.services.bookings.lifecycle import LIVE
+from app.services.shared import paging
 
 PAGE_SIZE = 50
 SORTS = {
@@ -68,7 +69,7 @@ def list_bookings(session: Session, tenant_id: int, f: BookingFilter) -> Booking
     order = [column.desc() if f.descending else column.asc(), Booking.id.desc() if f.descending else Booking.id]
     items = list(session.scalars(
         select(Booking).where(*conditions).order_by(*order)
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+        .limit(PAGE_SIZE).offset(paging.offset(page, PAGE_SIZE))))
     return BookingPage(items, total, page, pages)
 
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from app.adapters import pdf
 from app.services.shared.money import format_money
@@ -12,25 +14,43 @@ from app.services.shared.money import format_money
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "pdf"
 TITLES = {"invoice": "Invoice", "receipt": "Receipt", "credit_note": "Credit note"}
 
+FONT_CSS_SLOT = "/*mais-font-faces*/"
+
+
+_current_runs: ContextVar[pdf.FontRuns] = ContextVar("mais_pdf_font_runs")
 _env: Environment | None = None
 
 
+def _finalize(value):
+    return _current_runs.get()(value)
+
+
 def _templates() -> Environment:
+    # Autoescape everything: couple names, venues and the tenant's terms are user text. Every
+    # printed value goes through the render's `FontRuns` (via `finalize`), which escapes it and
+    # puts characters of other scripts (CJK, Devanagari, emoji) in spans of a font that has them.
+    # One environment for every render, so the template is compiled once per process.
     global _env
     if _env is None:
-        # Autoescape everything: couple names, venues and the tenant's terms are user text.
         _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                           undefined=StrictUndefined)
+                           undefined=StrictUndefined, finalize=_finalize)
     return _env
 
 
 def html_for(snapshot: dict, page_count: int | None = None) -> str:
     """The document's HTML; `page_count` None leaves the footer's "of N" to xhtml2pdf."""
     currency, locale = snapshot["currency"], snapshot["locale"]
-    return _templates().get_template("document.html").render(
-        snap=snapshot, doc={"title": TITLES[snapshot["kind"]], "number": snapshot["number"]},
-        money=lambda minor: format_money(minor, currency, locale),
-        font_css=pdf.font_face_css(), page_count=page_count)
+    runs = pdf.FontRuns()
+    token = _current_runs.set(runs)
+    try:
+        html = _templates().get_template("document.html").render(
+            snap=snapshot, doc={"title": TITLES[snapshot["kind"]], "number": snapshot["number"]},
+            money=lambda minor: format_money(minor, currency, locale),
+            font_css=Markup(FONT_CSS_SLOT), page_count=page_count)
+    finally:
+        _current_runs.reset(token)
+    # The @font-face rules come last: only now is it known which fallback fonts are used.
+    return html.replace(FONT_CSS_SLOT, pdf.font_face_css(runs.used), 1)
 
 
 def render(snapshot: dict) -> tuple[bytes, str]:

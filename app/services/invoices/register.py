@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Document, Payment, Tenant
 from app.models.invoice import DELIVERY_STATUSES, DOCUMENT_KINDS
+from app.services.shared import paging
 from app.services.shared.money import exponent
 
 STATUSES = DELIVERY_STATUSES + ("partially_paid", "paid", "credited")
@@ -83,7 +84,7 @@ def page(session: Session, tenant_id: int, filters: RegisterFilter, number: int 
          ) -> tuple[list[RegisterRow], int]:
     q = _query(session, tenant_id, filters)
     total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-    rows = session.execute(q.limit(PER_PAGE).offset((max(1, number) - 1) * PER_PAGE)).all()
+    rows = session.execute(q.limit(PER_PAGE).offset(paging.offset(number, PER_PAGE))).all()
     return [RegisterRow(d, int(p or 0), int(c or 0), s) for d, p, c, s in rows], int(total or 0)
 
 

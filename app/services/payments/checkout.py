@@ -21,11 +21,12 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from app.models import Booking, CheckoutIntent, PaymentStage, Tenant
+from app.services.accounts import users as accounts
 from app.services.payments import recording as payments
 from app.services.payments import stages as payment_stages
 from app.services.payments.gateway import IdempotencyKeyReused, Intent, IntentStateConflict, PaymentGateway
 from app.services.shared import clock
-from app.services.shared.errors import Conflict, InvalidTransition, NotFound
+from app.services.shared.errors import Conflict, DomainError, InvalidTransition, NotFound
 from app.services.shared.links import Links
 from app.services.shared.tenancy import get_owned
 
@@ -67,6 +68,14 @@ def _metadata(stage: PaymentStage, covered: list[PaymentStage]) -> dict[str, str
             "stage_id": str(stage.id), "stage_ids": ",".join(str(s.id) for s in covered)}
 
 
+class PaymentsNotOpen(DomainError):
+    """The business's owner has not confirmed their email yet: no card payments."""
+
+    status = 409
+    default_message = ("This business cannot take card payments yet. Contact them to pay "
+                       "another way, or try again later.")
+
+
 def open_checkout(session: Session, tenant_id: int, stage_id: int, gateway: PaymentGateway,
                   links: Links, *, pay_all: bool = False, wait_seconds: float = WAIT_SECONDS
                   ) -> Checkout:
@@ -77,6 +86,8 @@ def open_checkout(session: Session, tenant_id: int, stage_id: int, gateway: Paym
         view = _settled_view(stage, booking, stages)
         if view is not None:
             return view
+        if not accounts.can_take_payments(session, tenant_id):
+            raise PaymentsNotOpen()
         covered = _scope(stage, stages, pay_all)
         amount = sum(s.amount_minor for s in covered)
         reusable = _reusable(session, stage, covered, amount, gateway, links)

@@ -12,7 +12,9 @@ Invariants:
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.models import StripeEvent, Tenant
 from app.services.payments import recording as payments
-from app.services.payments.gateway import PaymentGateway
+from app.services.payments.gateway import MalformedEvent, ObjectNotFound, PaymentGateway
 from app.services.refunds import processing as refund_processing
 from app.services.shared import audit, clock, jobs
 from app.services.shared.errors import InvalidTransition
@@ -37,27 +39,83 @@ RETRY_BASE = timedelta(seconds=30)
 STUCK_AFTER = timedelta(minutes=5)
 
 
+_EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_.-]{1,251}$")
+_EVENT_TYPE = re.compile(r"^[a-z0-9_.]{1,100}$")
+_OBJECT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+MAX_DEPTH = 32
+_MAX_ROW_ID = 2**31 - 1
+
+
+def check_event(event: Any) -> dict:
+    """The event if it has the shape of a Stripe event object, else MalformedEvent with why.
+
+    Runs after the signature check: a signed body can still be an array, a string, a number or
+    an object whose fields have the wrong types, and none of that may reach the database."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("The body is not a JSON object.")
+    if event.get("object") != "event":
+        raise MalformedEvent("The body is not an event object.")
+    if not isinstance(event.get("id"), str) or not _EVENT_ID.match(event["id"]):
+        raise MalformedEvent("The event has no valid id.")
+    if not isinstance(event.get("type"), str) or not _EVENT_TYPE.match(event["type"]):
+        raise MalformedEvent("The event has no valid type.")
+    created = event.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 < created < 2**40:
+        raise MalformedEvent("The event has no valid created time.")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("The event's data.object is not an object.")
+    obj = data["object"]
+    if "id" in obj and not (isinstance(obj["id"], str) and _OBJECT_ID.match(obj["id"])):
+        raise MalformedEvent("The event's object has no valid id.")
+    metadata = obj.get("metadata")
+    if metadata is not None and not (
+            isinstance(metadata, dict)
+            and all(isinstance(v, str) for v in metadata.values())):
+        raise MalformedEvent("The event's metadata is not a map of strings.")
+    _check_nesting(event)
+    return event
+
+
+def _check_nesting(value: Any) -> None:
+    """No deeper than MAX_DEPTH and no NUL anywhere (PostgreSQL text cannot hold it)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedEvent("The event is nested too deeply.")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise MalformedEvent("The event contains a NUL character.")
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise MalformedEvent("The event contains a NUL character.")
+
+
 def _claimed_tenant(session: Session, obj: dict) -> int | None:
-    raw = (obj.get("metadata") or {}).get("tenant_id") if isinstance(obj, dict) else None
-    try:
-        tenant_id = int(str(raw))
-    except (TypeError, ValueError):
+    raw = (obj.get("metadata") or {}).get("tenant_id")
+    if not isinstance(raw, str) or not raw.isdigit() or not 0 < int(raw) <= _MAX_ROW_ID:
         return None
+    tenant_id = int(raw)
     return tenant_id if session.get(Tenant, tenant_id) is not None else None
 
 
 def record_event(session: Session, event: dict) -> tuple[StripeEvent, bool]:
-    """Store a verified event by its id and enqueue its processing after the commit.
-    Returns (row, stored_now); a duplicate returns the stored row untouched."""
+    """Store a verified event (shape checked by `check_event`) by its id and enqueue its
+    processing after the commit. Returns (row, stored_now); a duplicate returns the stored row
+    untouched."""
+    event = check_event(event)
     existing = session.scalar(select(StripeEvent).where(StripeEvent.stripe_id == event["id"]))
     if existing is not None:
         return existing, False
-    obj = (event.get("data") or {}).get("object") or {}
+    obj = event["data"]["object"]
     now = clock.now()
     row = StripeEvent(
-        stripe_id=str(event["id"])[:255], type=str(event.get("type", ""))[:100],
-        tenant_id=_claimed_tenant(session, obj),
-        object_id=str(obj.get("id", ""))[:255] if isinstance(obj, dict) else "",
+        stripe_id=event["id"], type=event["type"], tenant_id=_claimed_tenant(session, obj),
+        object_id=obj.get("id", ""),
         payload=event, status="received", attempts=0, last_error="", next_attempt_at=now,
         received_at=now)
     session.add(row)
@@ -96,6 +154,14 @@ def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
         else:
             result = payments.reconcile_intent(session, row.object_id, gateway, links,
                                                claimed_tenant_id=row.tenant_id)
+    except ObjectNotFound:
+        # Stripe does not know the object (an event from elsewhere, or a test event): no retry
+        # can change that, so it is ignored once, with the reason, and no traceback.
+        session.rollback()
+        row = session.get(StripeEvent, event_row_id)
+        log.info("stripe event %s (%s): Stripe has no %s; ignored", row.stripe_id, row.type,
+                 row.object_id)
+        return _finish(session, row, "ignored", f"unknown object: Stripe has no {row.object_id}")
     except Exception as exc:
         session.rollback()
         row = session.get(StripeEvent, event_row_id)

@@ -33,11 +33,24 @@ class IdempotencyKeyReused(GatewayError):
     status = 409
 
 
+class ObjectNotFound(GatewayError):
+    """Stripe has no object with that id (404 resource_missing): asking again will not help."""
+
+    status = 404
+
+
 class InvalidSignature(DomainError):
     """A webhook whose signature is missing, forged or older than the tolerance."""
 
     status = 400
     default_message = "Invalid signature."
+
+
+class MalformedEvent(DomainError):
+    """A correctly signed webhook body that is not a well-formed Stripe event object."""
+
+    status = 400
+    default_message = "The body is not a Stripe event."
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Booking, OutboundEmail, PaymentStage, Reminder, ReminderRule, Tenant
 from app.services.email import outbox as email
 from app.services.reminders.times import Occurrence, occurrence
-from app.services.shared import audit, clock, tokens
+from app.services.shared import audit, clock, paging, tokens
 from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
@@ -394,5 +394,5 @@ def log_page(session: Session, tenant_id: int, f: LogFilter, page: int = 1, per_
         query = query.where(Reminder.local_date <= f.date_to)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(Reminder.due_at.desc(), Reminder.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+                           .offset(paging.offset(page, per_page)).limit(per_page)).all()
     return [(r, b) for r, b in rows], total

@@ -21,6 +21,7 @@ from app.services.shared.errors import InvalidLink
 TTL = {
     "password_reset": timedelta(hours=1),
     "staff_invite": timedelta(days=7),
+    "email_verify": timedelta(days=2),
     "booking_manage": timedelta(days=7),
     "booking_reschedule": timedelta(days=7),
     "booking_cancel": timedelta(days=7),

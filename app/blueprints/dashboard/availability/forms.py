@@ -1,10 +1,10 @@
 """Forms of the dashboard's availability page: rules and blackout dates."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.blueprints.forms_common import Form
 from app.services.bookings.availability import LIMITS as RULE_LIMITS
 
 
@@ -13,7 +13,7 @@ def _rule(label: str, name: str, hint: str) -> IntegerField:
     return IntegerField(label, validators=[InputRequired(), NumberRange(low, high)], description=hint)
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(Form):
     capacity_per_day = _rule("Events per day", "capacity_per_day", "How many bookings one date can take.")
     min_notice_days = _rule("Minimum notice (days)", "min_notice_days", "0 allows same-day bookings.")
     horizon_days = _rule("Booking horizon (days)", "horizon_days", "How far ahead couples can book.")
@@ -23,6 +23,6 @@ class AvailabilityForm(FlaskForm):
                                    "Closer to the event, couples must contact you to move it.")
 
 
-class BlackoutForm(FlaskForm):
+class BlackoutForm(Form):
     day = DateField("Date", validators=[InputRequired("Choose a date.")])
     reason = StringField("Note (private)", validators=[Optional(), Length(max=120)])

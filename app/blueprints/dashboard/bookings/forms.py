@@ -1,11 +1,11 @@
 """Forms of the dashboard's bookings pages."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.blueprints.booking_fields import BookingForm, DetailsForm
+from app.blueprints.forms_common import Form
 
 
 class ManualBookingForm(BookingForm):
@@ -18,5 +18,5 @@ class EditBookingForm(DetailsForm):
     pass
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     to = StringField(validators=[DataRequired(), Length(max=20)])

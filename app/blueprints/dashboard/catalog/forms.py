@@ -1,14 +1,14 @@
 """Forms of the dashboard's catalog: packages and add-ons."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.blueprints.forms_common import Form
 from app.services.bookings.catalog import DESCRIPTION_MAX, TITLE_MAX
 
 
-class PackageForm(FlaskForm):
+class PackageForm(Form):
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=DESCRIPTION_MAX)])
     price = StringField("Price", validators=[DataRequired("Enter a price."), Length(max=20)],

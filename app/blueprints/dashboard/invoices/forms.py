@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
+from app.blueprints.forms_common import Form
 
-class InvoiceSettingsForm(FlaskForm):
+
+class InvoiceSettingsForm(Form):
     invoice_prefix = StringField("Invoice prefix", validators=[InputRequired(), Length(max=20)],
                                  description="e.g. ACME gives ACME-2026-0042")
     receipt_prefix = StringField("Receipt prefix", validators=[InputRequired(), Length(max=20)])

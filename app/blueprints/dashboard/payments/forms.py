@@ -1,14 +1,14 @@
 """Forms of the dashboard's payment pages."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.blueprints.forms_common import Form
 from app.services.payments.recording import NOTE_MAX, OFFLINE_METHODS
 
 
-class InstallmentRow(FlaskForm):
+class InstallmentRow(Form):
     class Meta:
         csrf = False
 
@@ -18,7 +18,7 @@ class InstallmentRow(FlaskForm):
     days = StringField("Days", validators=[Optional(), Length(max=4)])
 
 
-class PaymentSettingsForm(FlaskForm):
+class PaymentSettingsForm(Form):
     mode = RadioField("Schedule", choices=[("deposit", "Deposit, then the balance"),
                                            ("installments", "Installments (2 to 4)")],
                       default="deposit")
@@ -31,7 +31,7 @@ class PaymentSettingsForm(FlaskForm):
     installments = FieldList(FormField(InstallmentRow), min_entries=4, max_entries=4)
 
 
-class OfflinePaymentForm(FlaskForm):
+class OfflinePaymentForm(Form):
     scope = RadioField("Settles", choices=[("next", "The next stage due"),
                                            ("all", "Everything outstanding")], default="next")
     method = SelectField("Method", choices=list(OFFLINE_METHODS.items()), default="bank_transfer")

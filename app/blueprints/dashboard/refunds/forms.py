@@ -1,14 +1,14 @@
 """Forms of the dashboard's refund pages."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.blueprints.forms_common import Form
 from app.services.refunds.requests import NOTE_MAX, REASON_LABELS, USER_REASONS
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     amount = StringField("Amount", validators=[Length(max=20)],
                          description="At most what is still refundable.")
     reason = SelectField("Reason", choices=[(r, REASON_LABELS[r]) for r in USER_REASONS],
@@ -16,14 +16,14 @@ class RefundForm(FlaskForm):
     note = TextAreaField("Note (for your records)", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
-class CancelWithRefundForm(FlaskForm):
+class CancelWithRefundForm(Form):
     refund_amount = StringField("Refund with the cancellation", validators=[Length(max=20)],
                                 description="The policy's amount is filled in; any other amount "
                                             "is recorded as an override.")
     note = TextAreaField("Note (for your records)", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
-class TierRow(FlaskForm):
+class TierRow(Form):
     class Meta:
         csrf = False
 
@@ -31,6 +31,6 @@ class TierRow(FlaskForm):
     percent = StringField("Refund (%)", validators=[Optional(), Length(max=8)])
 
 
-class CancellationPolicyForm(FlaskForm):
+class CancellationPolicyForm(Form):
     deposit_refundable = BooleanField("The deposit is refundable")
     tiers = FieldList(FormField(TierRow), min_entries=4, max_entries=4)

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TimeField
 from wtforms.validators import InputRequired, NumberRange
+
+from app.blueprints.forms_common import Form
 
 KIND_CHOICES = [("before_event", "Before the event"), ("after_event", "After the event"),
                 ("balance_due", "Before a payment is due")]
 
 
-class ReminderRuleForm(FlaskForm):
+class ReminderRuleForm(Form):
     kind = SelectField("When", choices=KIND_CHOICES)
     offset_days = IntegerField("Days", validators=[InputRequired(), NumberRange(0, 365)],
                                description="0 means on the day itself.")
@@ -16,5 +17,5 @@ class ReminderRuleForm(FlaskForm):
                           description="In your business timezone.")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """CSRF-only form for the send-now, retry and enable/disable buttons."""

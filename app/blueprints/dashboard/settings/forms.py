@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from app.blueprints.forms_common import Form
 
-class SettingsForm(FlaskForm):
+
+class SettingsForm(Form):
     name = StringField("Business name", validators=[DataRequired(), Length(max=120)])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)],
                            description="An IANA name such as Europe/Berlin.")
