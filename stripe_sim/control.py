@@ -34,7 +34,6 @@ from werkzeug.wrappers import Request, Response
 
 from . import balances, connect, errors, payment_intents
 from .listing import public
-from .state import Ctx
 
 if TYPE_CHECKING:
     from .app import Simulator
