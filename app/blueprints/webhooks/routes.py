@@ -1,4 +1,6 @@
-"""`/webhooks/stripe`: verify, store by id, answer at once; a task does the processing."""
+"""`/webhooks/stripe` (the platform's events) and `/webhooks/stripe/connect` (connected
+accounts' events, signed with the Connect endpoint's own secret): verify, store by id, answer at
+once; a task does the processing."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
@@ -11,13 +13,15 @@ from app.services.payments.gateway import InvalidSignature
 bp = Blueprint("webhooks", __name__)
 
 
-@bp.post("/stripe")
+@bp.post("/stripe", defaults={"connect": False})
+@bp.post("/stripe/connect", defaults={"connect": True})
 @csrf.exempt
 @limiter.exempt
-def stripe_webhook():
+def stripe_webhook(connect: bool):
     payload = request.get_data(cache=False)
     try:
-        event = gateway_for(current_app).verify_event(payload, request.headers.get("Stripe-Signature"))
+        event = gateway_for(current_app).verify_event(payload, request.headers.get("Stripe-Signature"),
+                                                      connect=connect)
     except InvalidSignature:
         # Nothing is stored: an unsigned body must not be able to fill our tables.
         return jsonify(error="invalid signature"), 400
