@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Tenant
+from app.models import Package, Tenant
 from app.services.email import outbox as email
+from app.services.payments import settings as payment_settings
 from app.services.payments.gateway import ConnectedAccount, PaymentGateway
 from app.services.refunds.processing import tenant_addresses
 from app.services.shared import audit, clock
@@ -54,6 +55,19 @@ def charge_account(tenant: Tenant) -> str:
     if not tenant.can_take_charges:
         raise PaymentsNotReady()
     return tenant.stripe_account_id or ""
+
+
+def online_bookable(session: Session, tenant: Tenant, packages: list[Package]) -> list[Package]:
+    """The packages a couple can book online now: all of them once the tenant can take card
+    payments, until then only those whose schedule asks for nothing up front (no deposit)."""
+    if tenant.can_take_charges:
+        return packages
+    return [p for p in packages if not _pays_up_front(
+        payment_settings.rule_for(session, tenant.id, p.id, tenant.currency))]
+
+
+def _pays_up_front(rule: payment_settings.ScheduleRule) -> bool:
+    return rule.mode == "installments" or bool(rule.deposit_bp) or bool(rule.deposit_fixed_minor)
 
 
 def tenant_for_account(session: Session, account_id: str) -> Tenant | None:
