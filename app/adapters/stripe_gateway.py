@@ -195,9 +195,10 @@ class StripeGateway:
 
     def list_payouts(self, *, account: str, limit: int = 10) -> list[Payout]:
         def convert(raw: Any) -> list[Payout]:
+            listed = [p.to_dict() if hasattr(p, "to_dict") else dict(p) for p in raw.data]
             return [Payout(id=p["id"], amount=int(p["amount"]),
                            currency=str(p["currency"]).upper(), status=str(p["status"]),
-                           arrival_date=int(p.get("arrival_date") or 0)) for p in raw.data]
+                           arrival_date=int(p.get("arrival_date") or 0)) for p in listed]
 
         return self._call("payouts", lambda: self.client.v1.payouts.list(
             params={"limit": limit}, options=self._options(account)), convert=convert)

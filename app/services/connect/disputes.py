@@ -41,17 +41,25 @@ REASONS = {
 }
 
 
-def handle_event(session: Session, event_type: str, dispute_id: str, account: str,
-                 gateway: PaymentGateway, links: Links) -> str:
-    """Bring our dispute row in line with Stripe's; commits. processed or unknown."""
-    session.commit()
-    info = gateway.retrieve_dispute(dispute_id, account=account)
-    payment = session.scalar(select(Payment).where(Payment.stripe_charge_id == info.charge,
-                                                   Payment.stripe_account == account,
-                                                   Payment.method == "card"))
+def handle_event(session: Session, event_type: str, dispute_id: str, claimed_charge: str,
+                 account: str, gateway: PaymentGateway, links: Links) -> str:
+    """Bring our dispute row in line with Stripe's; commits. processed, unknown (no card payment
+    of ours has that charge) or tenant_mismatch (the payment lives on another account: nothing
+    is asked of either account)."""
+    payment = session.scalar(select(Payment).where(Payment.stripe_charge_id == claimed_charge,
+                                                   Payment.method == "card")) \
+        if claimed_charge else None
     if payment is None:
         session.rollback()
         return "unknown"
+    if payment.stripe_account != account:
+        session.rollback()
+        return "tenant_mismatch"
+    session.commit()
+    info = gateway.retrieve_dispute(dispute_id, account=account)
+    if info.charge != payment.stripe_charge_id:
+        session.rollback()
+        return "tenant_mismatch"
     now = clock.now()
     due = datetime.fromtimestamp(info.evidence_due_by, UTC) if info.evidence_due_by else None
     row = session.scalar(select(Dispute).where(Dispute.stripe_dispute_id == info.id))

@@ -65,4 +65,8 @@ def handle_event(session: Session, row: StripeEvent, gateway: PaymentGateway, li
     if type_ == "account.application.deauthorized":
         tenant = accounts.disconnect(session, account, links)
         return Outcome("processed" if tenant is not None else "unknown")
-    return Outcome(disputes.handle_event(session, type_, row.object_id, account, gateway, links))
+    obj = (row.payload.get("data") or {}).get("object") or {}
+    charge = obj.get("charge") if isinstance(obj, dict) else ""
+    charge = charge if isinstance(charge, str) else str((charge or {}).get("id", ""))
+    return Outcome(disputes.handle_event(session, type_, row.object_id, charge, account, gateway,
+                                         links))
