@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Booking, RefundPart, Reminder, StripeEvent
+from app.models import Booking, Dispute, RefundPart, Reminder, StripeEvent, Tenant
 from app.services.bookings import availability
 from app.services.payments import stages as payment_stages
 
@@ -24,6 +24,8 @@ class Overview:
     refunds_failed: int
     reminders_failed: int
     events_failed: int
+    disputes_open: int = 0
+    payments_closed: bool = False  # the tenant cannot take card payments (Payments account)
 
 
 def overview(session: Session, tenant_id: int, upcoming_limit: int = 5) -> Overview:
@@ -46,4 +48,6 @@ def overview(session: Session, tenant_id: int, upcoming_limit: int = 5) -> Overv
         refunds_failed=count(RefundPart, RefundPart.status == "failed"),
         reminders_failed=count(Reminder, Reminder.status == "failed"),
         events_failed=count(StripeEvent, StripeEvent.status == "failed"),
+        disputes_open=count(Dispute, Dispute.closed_at.is_(None)),
+        payments_closed=not session.get(Tenant, tenant_id).can_take_charges,
     )

@@ -104,6 +104,9 @@ def test_a_dispute_reaches_the_owner_once_shows_on_the_booking_and_settles_when_
     assert 'data-testid="dispute" data-status="needs_response"' in panel
     assert 'data-testid="open-disputes"' in owner_client.get("/dashboard/payments-account").get_data(
         as_text=True)
+    assert 'data-testid="disputes-open"' in owner_client.get("/dashboard/").get_data(as_text=True)
+    timeline = owner_client.get(f"/dashboard/bookings/{booking_id}").get_data(as_text=True)
+    assert "dispute.opened" in timeline
 
     payments_sim.control.close_dispute(dispute["id"], "lost")
     closed = vendor.v1.events.list(params={"type": "charge.dispute.closed"}).data[0].to_dict()
@@ -115,6 +118,7 @@ def test_a_dispute_reaches_the_owner_once_shows_on_the_booking_and_settles_when_
         OutboundEmail.kind == "dispute_closed")).all()) == 1
     panel = owner_client.get(f"/dashboard/bookings/{booking_id}/payments").get_data(as_text=True)
     assert 'data-status="lost"' in panel and "went back to the cardholder" in panel
+    assert "Lost to disputes: <strong>$750.00</strong>" in panel
     assert len([e for e in stored_events(app) if e["type"].startswith("charge.dispute")]) == 2
 
 
