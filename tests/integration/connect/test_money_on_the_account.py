@@ -66,7 +66,9 @@ def test_the_vendor_sees_its_balance_and_payouts_fetched_briefly_cached(
     paid_booking(app, client, payments_sim, tenant_a, shop.package_id)
     [payout] = payments_sim.control.pay_out(tenant_a.stripe_account)
     payments_sim.control.clear_requests()
-    first = owner_client.get("/dashboard/payments-account/money").get_data(as_text=True)
+    first = owner_client.get("/dashboard/payments-account/money",
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in first  # the fragment the account page loads
     assert 'data-testid="payout" data-status="in_transit"' in first and "$750.00: arrives on" in first
     assert "<strong>$0.00</strong>" in first.split("Recent payouts")[0]
     owner_client.get("/dashboard/payments-account/money")
@@ -75,8 +77,8 @@ def test_the_vendor_sees_its_balance_and_payouts_fetched_briefly_cached(
     assert {c["stripe_account"] for c in calls} == {tenant_a.stripe_account}
     payouts.forget(tenant_a.stripe_account)
     payments_sim.control.payout_paid(payout["id"])
-    assert 'data-status="paid"' in owner_client.get("/dashboard/payments-account/money").get_data(
-        as_text=True)
+    page = owner_client.get("/dashboard/payments-account/money").get_data(as_text=True)
+    assert 'data-status="paid"' in page and "<html" in page  # without htmx: a page of its own
 
 
 def test_a_dispute_reaches_the_owner_once_shows_on_the_booking_and_settles_when_lost(

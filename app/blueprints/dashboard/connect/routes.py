@@ -12,7 +12,7 @@ from flask_login import current_user
 from app.adapters.stripe_gateway import gateway_for
 from app.blueprints.dashboard.scope import bp, owner_required
 from app.blueprints.forms_common import PlainForm
-from app.extensions import db
+from app.extensions import db, htmx
 from app.services.connect import accounts as connect_accounts
 from app.services.connect import disputes as connect_disputes
 from app.services.connect import fees as connect_fees
@@ -46,11 +46,13 @@ def payments_account():
 
 @bp.get("/payments-account/money")
 def payments_account_money():
-    """htmx: the balance and recent payouts, fetched from Stripe (cached for a minute)."""
+    """The balance and recent payouts, fetched from Stripe (cached for a minute): a fragment for
+    htmx, a page of its own otherwise."""
     tenant = g.tenant
     movement = connect_payouts.money_movement(db.session, tenant.id, gateway_for(current_app))
     zone = ZoneInfo(tenant.timezone)
-    return render_template("dashboard/connect/_money.html", movement=movement,
+    template = "dashboard/connect/_money.html" if htmx else "dashboard/connect/money.html"
+    return render_template(template, movement=movement,
                            fmt=lambda amount, currency: format_money(amount, currency,
                                                                      tenant.locale or "en_US"),
                            arrival=lambda ts: datetime.fromtimestamp(ts, zone).strftime("%a %d %b %Y"))
