@@ -76,7 +76,7 @@ def downgrade():
     with op.batch_alter_table('stripe_events', schema=None) as batch_op:
         batch_op.drop_column('account')
     with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_payments_application_fee_within_amount', type_='check')
+        batch_op.drop_constraint('application_fee_within_amount', type_='check')
         batch_op.drop_column('application_fee_minor')
         batch_op.drop_column('stripe_account')
     with op.batch_alter_table('checkout_intents', schema=None) as batch_op:
