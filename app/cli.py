@@ -18,7 +18,11 @@ DEMO_TENANTS = (
     # slug, business, timezone, currency, owner email
     ("lumiere", "Lumière Photography", "America/New_York", "USD", "owner@lumiere.example"),
     ("sakura", "Sakura Events", "Asia/Tokyo", "JPY", "owner@sakura.example"),
+    ("bloom", "Bloom Florals", "Europe/Paris", "EUR", "owner@bloom.example"),
 )
+# Demo tenants whose Stripe account is already connected in the simulator (`run-embedded` creates
+# these accounts there, onboarded); Bloom is left unconnected to show that state.
+DEMO_CONNECTED = {"lumiere": "acct_1DemoLumiere00", "sakura": "acct_1DemoSakura000"}
 DEMO_CATALOG = {
     # slug: ([(package, description, price)], [(add-on, price, package index or None)])
     "lumiere": ([("Full day", "Getting ready to first dance, 10 hours, online gallery.", "3200.00"),
@@ -27,6 +31,8 @@ DEMO_CATALOG = {
     "sakura": ([("Garden ceremony", "Venue styling and coordination for up to 60 guests.", "480000"),
                 ("Intimate dinner", "Private dining room for up to 20 guests.", "220000")],
                [("Flower arch", "35000", None), ("Kimono dressing", "60000", 0)]),
+    "bloom": ([("Bridal flowers", "Bouquet, buttonholes and ceremony arrangements.", "1800.00")],
+              [("Table centrepieces", "300.00", None)]),
 }
 
 
@@ -47,11 +53,26 @@ def seed_demo() -> None:
                             currency=currency, email_addr=owner, password=DEMO_PASSWORD,
                             owner_name="Demo Owner")
         seed_demo_catalog(slug)
+        if slug in DEMO_CONNECTED and current_app.config["PAYMENTS_MODE"] == "simulator":
+            connect_demo_tenant(slug, DEMO_CONNECTED[slug])
     base = current_app.config["BASE_URL"]
-    click.echo(f"\nDemo logins (password for both: {DEMO_PASSWORD}):")
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for slug, name, *_, owner in DEMO_TENANTS:
         click.echo(f"  {name:<22} {owner:<26} public page {base}/t/{slug}/")
     click.echo(f"Log in at {base}/auth/login ; emails appear at {base}/dev/mailbox\n")
+
+
+def connect_demo_tenant(slug: str, account_id: str) -> None:
+    """Give a demo tenant its simulator account, onboarded (once; a reconnect is left alone)."""
+    from app.services.accounts import tenants
+    from app.services.connect import accounts as connect_accounts
+    from app.services.payments.gateway import ConnectedAccount
+
+    tenant = tenants.get_by_slug(db.session, slug)
+    if tenant.stripe_account_id:
+        return
+    connect_accounts.attach_account(db.session, tenant.id, ConnectedAccount(
+        account_id, charges_enabled=True, payouts_enabled=True, details_submitted=True))
 
 
 def seed_demo_catalog(slug: str) -> None:
@@ -81,12 +102,16 @@ def run_embedded(port: int | None) -> None:
     env = dict(os.environ, PORT=str(port))
     sim_port = env.setdefault("STRIPE_SIM_PORT", str(simulator_port(os.environ, port)))
     webhook = f"http://127.0.0.1:{port}/webhooks/stripe={config['STRIPE_WEBHOOK_SECRET']}"
+    connect_webhook = (f"http://127.0.0.1:{port}/webhooks/stripe/connect="
+                       f"{config['STRIPE_CONNECT_WEBHOOK_SECRET']}")
     python = sys.executable
     commands = []
     if config["PAYMENTS_MODE"] == "simulator":
         commands.append([python, "-m", "stripe_sim", "--host", "127.0.0.1", "--port", sim_port,
                          "--state", os.path.join(config["INSTANCE_PATH"], "stripe_sim.json"),
-                         "--webhook", webhook])
+                         "--webhook", webhook, "--connect-webhook", connect_webhook,
+                         *[arg for account in DEMO_CONNECTED.values()
+                           for arg in ("--seed-account", account)]])
     commands.append([python, "-m", "huey.bin.huey_consumer", "wsgi.huey", "-w", "2", "-k", "thread"])
     # The production server and settings (gunicorn.conf.py), on loopback: not Flask's dev server.
     commands.append([python, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),

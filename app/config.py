@@ -13,7 +13,10 @@ from importlib import metadata
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL")
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL",
+                       # Stripe Connect: the platform's key and both endpoints' signing secrets.
+                       "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
+                       "STRIPE_CONNECT_WEBHOOK_SECRET")
 
 
 class ConfigError(RuntimeError):
@@ -35,17 +38,23 @@ def sqlalchemy_url(database_url: str) -> str:
 def _embedded_secrets(folder: Path) -> dict[str, str]:
     """Secrets for the embedded default, generated on first start and kept in instance/."""
     path = folder / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    folder.mkdir(parents=True, exist_ok=True)
-    values = {
+    fresh = {
         "SECRET_KEY": secrets.token_urlsafe(48),
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
+        "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
     }
+    if path.exists():
+        values = json.loads(path.read_text())
+        missing = {k: v for k, v in fresh.items() if k not in values}
+        if missing:  # an instance from before a secret existed: add it, keep the others
+            values.update(missing)
+            path.write_text(json.dumps(values))
+        return values
+    folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump(values, fh)
-    return values
+        json.dump(fresh, fh)
+    return fresh
 
 
 def simulator_port(environ: Mapping[str, str], web_port: int) -> int:
@@ -99,6 +108,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", "pk_test_simulator"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET")
         or embedded.get("STRIPE_WEBHOOK_SECRET", ""),
+        # The Connect endpoint (/webhooks/stripe/connect) has its own signing secret.
+        "STRIPE_CONNECT_WEBHOOK_SECRET": env.get("STRIPE_CONNECT_WEBHOOK_SECRET")
+        or embedded.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+        "STRIPE_DASHBOARD_URL": env.get("STRIPE_DASHBOARD_URL", "https://dashboard.stripe.com/"),
+        # The platform fee on each card payment: percent in basis points plus a fixed part per
+        # currency in minor units ("USD:30,EUR:25"); see app/services/connect/fees.py.
+        "PLATFORM_FEE_BP": _fee_bp(env.get("PLATFORM_FEE_BP", "0")),
+        "PLATFORM_FEE_FIXED": _fee_fixed(env.get("PLATFORM_FEE_FIXED", "")),
         "STRIPE_API_BASE": stripe_api_base,
         # Prefixed to every idempotency key: set it per installation sharing one Stripe account.
         "STRIPE_IDEMPOTENCY_PREFIX": env.get("STRIPE_IDEMPOTENCY_PREFIX", ""),
@@ -131,6 +148,21 @@ def _non_negative(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.strip().isdigit():
         raise ConfigError(f"{name} must be a whole number of 0 or more, not {raw!r}.")
     return int(raw)
+
+
+def _fee_bp(text: str) -> int:
+    if not text.strip().isdigit() or int(text) > 10_000:
+        raise ConfigError("PLATFORM_FEE_BP must be basis points from 0 to 10000 (1.5 % = 150)")
+    return int(text)
+
+
+def _fee_fixed(text: str) -> dict[str, int]:
+    from app.services.connect.fees import parse_fixed
+
+    try:
+        return parse_fixed(text)
+    except ValueError as exc:
+        raise ConfigError(f"PLATFORM_FEE_FIXED: {exc} (e.g. USD:30,EUR:25)") from None
 
 
 def _engine_options(database_url: str) -> dict:

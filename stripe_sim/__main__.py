@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", default=None, help="JSON state file (default: in memory)")
     parser.add_argument("--webhook", action="append", type=_webhook, default=[],
                         metavar="URL=whsec_SECRET", help="repeatable")
+    parser.add_argument("--connect-webhook", action="append", type=_webhook, default=[],
+                        metavar="URL=whsec_SECRET",
+                        help="a Connect endpoint (connected accounts' events); repeatable")
+    parser.add_argument("--seed-account", action="append", default=[], metavar="ACCT_ID",
+                        help="an onboarded connected account to create if missing; repeatable")
     parser.add_argument("--refund-delay", type=float, default=float(
         os.environ.get("STRIPE_SIM_REFUND_DELAY", "0.2")),
         help="seconds before a pending refund settles; negative = only via /_sim/")
@@ -40,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(args.state, args.webhook,
                      refund_delay=None if args.refund_delay < 0 else args.refund_delay,
                      webhook_retry_base=args.webhook_retry_base,
-                     webhook_max_attempts=args.webhook_max_attempts)
+                     webhook_max_attempts=args.webhook_max_attempts,
+                     connect_webhooks=args.connect_webhook, seed_accounts=args.seed_account)
     running = serve(app, args.host, args.port, quiet=not args.verbose)
     # One parseable line so a parent process can learn the port when it passed 0.
     print(f"stripe_sim listening on {running.url}", flush=True)

@@ -20,19 +20,19 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import errors, events, idempotency, refunds
+from . import balances, connect, errors, events, idempotency, refunds
 from . import params as p
 from . import payment_intents as pis
 from .faults import Faults
 from .listing import expanded
-from .state import DEFAULT_API_VERSION, Ctx, Store, new_id
+from .state import DEFAULT_API_VERSION, AccountView, Ctx, Store, new_id
 from .webhooks import Dispatcher
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, "
-                                    "Stripe-Version",
+                                    "Stripe-Version, Stripe-Account",
     "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
     "Access-Control-Expose-Headers": "Request-Id, Idempotent-Replayed, Idempotency-Key",
     "Access-Control-Max-Age": "600",
@@ -55,6 +55,14 @@ ROUTES: dict[str, Route] = {
     "ev_list": Route(events.list_events), "ev_get": Route(events.retrieve_event),
     "ch_list": Route(events.list_charges), "ch_get": Route(events.retrieve_charge),
     "pm_get": Route(events.retrieve_payment_method),
+    "acct_create": Route(connect.create), "acct_list": Route(connect.list_),
+    "acct_get": Route(connect.retrieve), "acct_update": Route(connect.update),
+    "acct_delete": Route(connect.delete), "acct_self": Route(connect.retrieve_current),
+    "link_create": Route(connect.create_link),
+    "fee_list": Route(balances.list_fees), "fee_get": Route(balances.retrieve_fee),
+    "balance_get": Route(balances.balance),
+    "po_list": Route(balances.list_payouts), "po_get": Route(balances.retrieve_payout),
+    "dp_get": Route(balances.retrieve_dispute), "dp_update": Route(balances.update_dispute),
 }
 URLS = Map([
     Rule("/v1/payment_intents", methods=["GET"], endpoint="pi_list"),
@@ -72,6 +80,20 @@ URLS = Map([
     Rule("/v1/charges", methods=["GET"], endpoint="ch_list"),
     Rule("/v1/charges/<id_>", methods=["GET"], endpoint="ch_get"),
     Rule("/v1/payment_methods/<id_>", methods=["GET"], endpoint="pm_get"),
+    Rule("/v1/accounts", methods=["POST"], endpoint="acct_create"),
+    Rule("/v1/accounts", methods=["GET"], endpoint="acct_list"),
+    Rule("/v1/accounts/<id_>", methods=["GET"], endpoint="acct_get"),
+    Rule("/v1/accounts/<id_>", methods=["POST"], endpoint="acct_update"),
+    Rule("/v1/accounts/<id_>", methods=["DELETE"], endpoint="acct_delete"),
+    Rule("/v1/account", methods=["GET"], endpoint="acct_self"),
+    Rule("/v1/account_links", methods=["POST"], endpoint="link_create"),
+    Rule("/v1/application_fees", methods=["GET"], endpoint="fee_list"),
+    Rule("/v1/application_fees/<id_>", methods=["GET"], endpoint="fee_get"),
+    Rule("/v1/balance", methods=["GET"], endpoint="balance_get"),
+    Rule("/v1/payouts", methods=["GET"], endpoint="po_list"),
+    Rule("/v1/payouts/<id_>", methods=["GET"], endpoint="po_get"),
+    Rule("/v1/disputes/<id_>", methods=["GET"], endpoint="dp_get"),
+    Rule("/v1/disputes/<id_>", methods=["POST"], endpoint="dp_update"),
 ], strict_slashes=False)
 
 
@@ -87,7 +109,9 @@ class Simulator:
                  webhooks: Iterable[tuple[str, str]] = (),
                  api_keys: Iterable[str] | None = None, *,
                  refund_delay: float | None = 0.2, webhook_retry_base: float = 1.0,
-                 webhook_max_attempts: int = 8, webhook_timeout: float = 10.0) -> None:
+                 webhook_max_attempts: int = 8, webhook_timeout: float = 10.0,
+                 connect_webhooks: Iterable[tuple[str, str]] = (),
+                 seed_accounts: Iterable[str] = ()) -> None:
         self.store = Store(path=state_path)
         self.api_keys = set(api_keys) if api_keys is not None else None
         self.dispatcher = Dispatcher(retry_base=webhook_retry_base,
@@ -96,12 +120,17 @@ class Simulator:
         self.store.event_listeners.append(self.dispatcher.on_event)
         for url, secret in webhooks:
             self.dispatcher.add(url, secret, configured=True)
+        for url, secret in connect_webhooks:
+            self.dispatcher.add(url, secret, configured=True, connect=True)
         self.faults = Faults()
         self.refund_delay = refund_delay
         self.request_log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._timers: list[threading.Timer] = []
         with self.store.lock:
+            for account_id in seed_accounts:
+                connect.seed_account(self.store, account_id)
+            self.store.save()
             for refund_id in refunds.pending_ids(self.store):
                 self._schedule_settle(refund_id)
 
@@ -117,17 +146,22 @@ class Simulator:
     def settle_refund(self, refund_id: str) -> dict[str, Any] | None:
         """Settle one pending refund now (idempotent: a settled one is left alone)."""
         with self.store.lock:
-            refund = refunds.settle(self.store, Ctx(), refund_id)
+            refund = refunds.settle(self.store, self.ctx_of("refund", refund_id), refund_id)
             if refund is not None:
                 self.store.save()
             return refund
 
     def settle_all_refunds(self) -> list[dict[str, Any]]:
         with self.store.lock:
-            done = [r for r in (refunds.settle(self.store, Ctx(), i)
+            done = [r for r in (refunds.settle(self.store, self.ctx_of("refund", i), i)
                                 for i in refunds.pending_ids(self.store)) if r]
             self.store.save()
             return done
+
+    def ctx_of(self, kind: str, id_: str) -> Ctx:
+        """A context acting as the account an object lives on (its events name it)."""
+        obj = self.store.get(kind, id_)
+        return Ctx(account=obj.get("_account") if obj else None)
 
     def reset(self) -> None:
         """Forget all objects, events, keys, logs, faults and added endpoints."""
@@ -150,6 +184,8 @@ class Simulator:
             response = handle(self, request)
         elif path.rstrip("/") in ("/js/v3", "/v3.js", "/js/v3/v3.js"):
             response = self._script()
+        elif path.startswith("/connect/"):
+            response = self._connect_page(request)
         elif path.startswith("/v1/"):
             response = self._api(request)
             response.headers.update(CORS_HEADERS)
@@ -165,6 +201,29 @@ class Simulator:
         return Response(body, content_type="application/javascript; charset=utf-8",
                         headers={**CORS_HEADERS, "Cache-Control": "no-cache"})
 
+    def _connect_page(self, request: Request) -> Response:
+        """The hosted pages Stripe shows vendors: onboarding and the dashboard stand-ins."""
+        parts = request.path.strip("/").split("/")
+        with self.store.lock:
+            if len(parts) == 3 and parts[1] == "onboarding" and request.method == "GET":
+                status, body, location = connect.onboarding_page(self.store, parts[2])
+            elif len(parts) == 3 and parts[1] == "onboarding" and request.method == "POST":
+                try:
+                    location = connect.submit_onboarding(self.store, parts[2],
+                                                         request.form.get("outcome", ""))
+                except (errors.StripeError, ValueError) as exc:
+                    return Response(str(exc), status=400)
+                self.store.save()
+                status, body = 303, ""
+            elif len(parts) == 3 and parts[1] == "dashboard":
+                (status, body), location = connect.dashboard_page(self.store, parts[2]), None
+            else:
+                status, body, location = 404, "Not found", None
+        if location:
+            return Response(status=status if status in (302, 303) else 302,
+                            headers={"Location": location})
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+
     def _api(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status=204)
@@ -174,6 +233,7 @@ class Simulator:
         idem_key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         entry = {"id": new_id("req", 14), "method": request.method, "path": request.path,
                  "params": params, "idempotency_key": idem_key, "time": time.time(),
+                 "stripe_account": request.headers.get("Stripe-Account") or None,
                  "status": None, "replayed": False, "fault": None}
         with self._log_lock:
             self.request_log.append(entry)
@@ -236,12 +296,19 @@ class Simulator:
         if publishable and not route.publishable:
             raise errors.auth_error("This API call cannot be made with a publishable API key. "
                                     "Please use a secret API key.")
+        account = entry["stripe_account"]
         ctx = Ctx(api_key=api_key, publishable=publishable, request_id=entry["id"],
                   idempotency_key=idem_key,
-                  api_version=request.headers.get("Stripe-Version") or DEFAULT_API_VERSION)
+                  api_version=request.headers.get("Stripe-Version") or DEFAULT_API_VERSION,
+                  account=account, host_url=request.host_url)
+        # Idempotency keys are scoped per API key and per account, as on Stripe.
+        scope = f"{api_key}\n{account}" if account else api_key
         with self.store.lock:
+            if account and not connect.usable(self.store, account):
+                raise connect.account_invalid(api_key, account)
+            view = AccountView(self.store, account)
             if idem_key:
-                saved = idempotency.lookup(self.store, api_key, idem_key, request.method,
+                saved = idempotency.lookup(self.store, scope, idem_key, request.method,
                                            request.path, params)
                 if saved is not None:
                     entry["replayed"] = True
@@ -249,9 +316,9 @@ class Simulator:
                                  {"Idempotent-Replayed": "true",
                                   "Original-Request": saved["request_id"]})
             try:
-                obj = route.handler(self.store, ctx, params=params, **args)
+                obj = route.handler(view, ctx, params=params, **args)
                 body = obj if obj.get("object") == "list" else expanded(
-                    self.store, obj, p.as_list(params, "expand"))
+                    view, obj, p.as_list(params, "expand"))
                 status = 200
             except errors.StripeError as exc:
                 if not (idem_key and exc.replayable):
@@ -260,9 +327,9 @@ class Simulator:
                     raise
                 body, status = exc.body(), exc.status
             if idem_key:
-                idempotency.save(self.store, api_key, idem_key, request.method, request.path,
+                idempotency.save(self.store, scope, idem_key, request.method, request.path,
                                  params, status, body, entry["id"])
-            if request.method == "POST":
+            if request.method in ("POST", "DELETE"):
                 self.store.save()
             if endpoint == "re_create" and status == 200:
                 self._schedule_settle(body["id"])

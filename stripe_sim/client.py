@@ -54,10 +54,13 @@ class SimControl:
         self._call("DELETE", "/requests")
 
     def add_webhook(self, url: str, secret: str | None = None,
-                    enabled_events: list[str] | None = None) -> dict[str, Any]:
-        """Register an endpoint; the answer holds its ``id`` and ``secret``."""
+                    enabled_events: list[str] | None = None, connect: bool = False
+                    ) -> dict[str, Any]:
+        """Register an endpoint (``connect``: for connected accounts' events); the answer
+        holds its ``id`` and ``secret``."""
         return self._call("POST", "/webhooks", {"url": url, "secret": secret,
-                                                "enabled_events": enabled_events})
+                                                "enabled_events": enabled_events,
+                                                "connect": connect})
 
     def remove_webhook(self, endpoint_id: str) -> bool:
         return bool(self._call("DELETE", f"/webhooks/{endpoint_id}")["deleted"])
@@ -84,3 +87,32 @@ class SimControl:
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change refund_delay, webhook_retry_base, webhook_max_attempts, webhook_timeout."""
         return self._call("POST", "/config", settings)
+
+    # -- Connect ---------------------------------------------------------------------------
+    def seed_account(self, account_id: str, email: str | None = None,
+                     currency: str = "usd") -> dict[str, Any]:
+        """An onboarded connected account with this id (created once)."""
+        return self._call("POST", "/accounts", {"id": account_id, "email": email,
+                                                "currency": currency})
+
+    def onboard(self, account_id: str, outcome: str = "complete") -> dict[str, Any]:
+        """Finish onboarding: ``complete`` or ``requirements_due``."""
+        return self._call("POST", f"/accounts/{account_id}/onboarding", {"outcome": outcome})
+
+    def deauthorize(self, account_id: str) -> dict[str, Any]:
+        """The vendor disconnects the platform; returns the event."""
+        return self._call("POST", f"/accounts/{account_id}/deauthorize", {})
+
+    def pay_out(self, account_id: str) -> list[dict[str, Any]]:
+        return self._call("POST", f"/accounts/{account_id}/payouts", {})["data"]
+
+    def payout_paid(self, payout_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/payouts/{payout_id}/paid", {})
+
+    def open_dispute(self, charge_id: str, reason: str = "fraudulent",
+                     amount: int | None = None) -> dict[str, Any]:
+        return self._call("POST", f"/charges/{charge_id}/dispute",
+                          {"reason": reason, "amount": amount})
+
+    def close_dispute(self, dispute_id: str, status: str) -> dict[str, Any]:
+        return self._call("POST", f"/disputes/{dispute_id}/close", {"status": status})

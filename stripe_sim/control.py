@@ -16,6 +16,14 @@ Routes:
   POST /_sim/payment_intents/<id>/settle {outcome: "succeeded"|"failed"}
   GET|POST /_sim/config {refund_delay, webhook_retry_base, webhook_max_attempts,
                          webhook_timeout}
+  POST /_sim/webhooks {..., connect: true}  a Connect endpoint (connected accounts' events)
+  POST /_sim/accounts {id, email?, currency?}  an onboarded connected account, once
+  POST /_sim/accounts/<id>/onboarding {outcome: "complete"|"requirements_due"}
+  POST /_sim/accounts/<id>/deauthorize    the vendor disconnects the platform
+  POST /_sim/accounts/<id>/payouts        pay out the available balance (one per currency)
+  POST /_sim/payouts/<id>/paid            the payout arrived
+  POST /_sim/charges/<id>/dispute {reason?, amount?}   the bank opens a dispute
+  POST /_sim/disputes/<id>/close {status: "won"|"lost"}
 """
 from __future__ import annotations
 
@@ -24,9 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import errors, payment_intents
+from . import balances, connect, errors, payment_intents
 from .listing import public
-from .state import Ctx
 
 if TYPE_CHECKING:
     from .app import Simulator
@@ -88,10 +95,16 @@ def _route(sim: Simulator, request: Request) -> Response:
     if len(parts) == 3 and parts[0] == "payment_intents" and parts[2] == "settle":
         outcome = _body(request).get("outcome", "succeeded")
         with sim.store.lock:
-            pi = payment_intents.settle_processing(sim.store, Ctx(), parts[1],
-                                                   outcome == "succeeded")
+            pi = payment_intents.settle_processing(
+                sim.store, sim.ctx_of("payment_intent", parts[1]), parts[1],
+                outcome == "succeeded")
             sim.store.save()
         return _ok(public(pi))
+    if parts[0] in ("accounts", "payouts", "charges", "disputes") and method == "POST":
+        with sim.store.lock:
+            result = _connect(sim, parts, _body(request))
+            sim.store.save()
+        return _ok(result)
     if path == "/config":
         if method == "POST":
             b = _body(request)
@@ -107,6 +120,29 @@ def _route(sim: Simulator, request: Request) -> Response:
                     "webhook_max_attempts": sim.dispatcher.max_attempts,
                     "webhook_timeout": sim.dispatcher.timeout})
     return _ok({"error": {"message": f"unknown control route {method} {request.path}"}}, 404)
+
+
+def _connect(sim: Simulator, parts: list[str], b: dict[str, Any]) -> Any:
+    store = sim.store
+    if parts == ["accounts"]:
+        return public(connect.seed_account(store, b["id"], b.get("email"),
+                                           b.get("currency", "usd")))
+    if len(parts) == 3 and parts[0] == "accounts":
+        if parts[2] == "onboarding":
+            return public(connect.complete_onboarding(store, parts[1],
+                                                      b.get("outcome", "complete")))
+        if parts[2] == "deauthorize":
+            return public(connect.deauthorize(store, parts[1]))
+        if parts[2] == "payouts":
+            return {"data": [public(po) for po in balances.make_payouts(store, parts[1])]}
+    if len(parts) == 3 and parts == ["payouts", parts[1], "paid"]:
+        return public(balances.mark_payout_paid(store, parts[1]))
+    if len(parts) == 3 and parts == ["charges", parts[1], "dispute"]:
+        return public(balances.open_dispute(store, parts[1], b.get("reason", "fraudulent"),
+                                            b.get("amount")))
+    if len(parts) == 3 and parts == ["disputes", parts[1], "close"]:
+        return public(balances.close_dispute(store, parts[1], b["status"]))
+    raise KeyError(f"unknown control route /{'/'.join(parts)}")
 
 
 def _requests(sim: Simulator, request: Request) -> Response:
@@ -127,7 +163,8 @@ def _webhooks(sim: Simulator, request: Request, rest: list[str]) -> Response:
     if not rest:
         if request.method == "POST":
             b = _body(request)
-            ep = d.add(b["url"], b.get("secret"), b.get("enabled_events"))
+            ep = d.add(b["url"], b.get("secret"), b.get("enabled_events"),
+                       connect=bool(b.get("connect")))
             return _ok(ep.public())
         return _ok({"data": [ep.public() for ep in list(d.endpoints.values())]})
     if rest == ["attempts"]:

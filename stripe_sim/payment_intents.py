@@ -16,7 +16,7 @@ import re
 import time
 from typing import Any
 
-from . import cards, charges, errors
+from . import balances, cards, charges, errors
 from . import params as p
 from .listing import LIST_PARAMS, expanded, paginate, public
 from .state import Ctx, Store, new_id
@@ -30,8 +30,8 @@ CREATE_PARAMS = ("amount", "currency", "metadata", "receipt_email", "description
                  "automatic_payment_methods", "payment_method_types", "payment_method",
                  "confirm", "return_url", "capture_method", "statement_descriptor",
                  "statement_descriptor_suffix", "expand", "customer", "setup_future_usage",
-                 "payment_method_options")
-UPDATE_PARAMS = ("amount", "currency", "metadata", "receipt_email", "description",
+                 "payment_method_options", "application_fee_amount")
+UPDATE_PARAMS = ("application_fee_amount", "amount", "currency", "metadata", "receipt_email", "description",
                  "payment_method", "payment_method_types", "statement_descriptor",
                  "statement_descriptor_suffix", "expand")
 CONFIRM_PARAMS = ("payment_method", "payment_method_data", "return_url", "receipt_email",
@@ -68,6 +68,21 @@ def _currency(params: dict[str, Any], required: bool) -> str | None:
     return raw.lower()
 
 
+def _fee(ctx: Ctx, params: dict[str, Any], amount: int | None) -> int | None:
+    fee = p.as_int(params, "application_fee_amount", minimum=0)
+    if fee is None:
+        return None
+    if not ctx.account:
+        raise errors.invalid(
+            "Can only apply an application_fee_amount when the PaymentIntent is attempting a "
+            "direct payment (using an OAuth key or Stripe-Account header) or destination "
+            "payment (using `transfer_data[destination]`).", param="application_fee_amount")
+    if amount is not None and fee > amount:
+        raise errors.invalid("The application fee amount must be less than or equal to the "
+                             "amount.", param="application_fee_amount")
+    return fee
+
+
 def _unexpected(pi: dict[str, Any], action: str) -> errors.StripeError:
     return errors.state_error(
         f"You cannot {action} this PaymentIntent because it has a status of {pi['status']}.",
@@ -78,6 +93,7 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, CREATE_PARAMS)
     currency = _currency(params, required=True) or "usd"
     amount = _amount(params, currency, required=True)
+    fee = _fee(ctx, params, amount)
     if p.as_str(params, "capture_method") not in (None, "automatic", "automatic_async"):
         raise errors.invalid("The simulator supports automatic capture only.",
                              param="capture_method")
@@ -106,7 +122,7 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "amount_details": {"tip": {}},
         "amount_received": 0,
         "application": None,
-        "application_fee_amount": None,
+        "application_fee_amount": fee,
         "automatic_payment_methods": apm_obj,
         "canceled_at": None,
         "cancellation_reason": None,
@@ -171,6 +187,8 @@ def update(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str
     amount = _amount(params, currency, required=False)
     if amount is not None:
         pi["amount"] = amount
+    if "application_fee_amount" in params:
+        pi["application_fee_amount"] = _fee(ctx, params, pi["amount"])
     pi["currency"] = currency
     pi["metadata"] = p.merge_metadata(pi["metadata"], params.get("metadata"))
     for field in ("description", "receipt_email", "statement_descriptor",
@@ -228,6 +246,7 @@ def _succeed(store: Store, ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any],
              charge: dict[str, Any]) -> None:
     pi.update(status="succeeded", payment_method=pm["id"], latest_charge=charge["id"],
               amount_received=pi["amount"], last_payment_error=None)
+    balances.create_fee(store, ctx, charge)
     store.emit(ctx, "charge.succeeded", public(charge))
     store.emit(ctx, "payment_intent.succeeded", public(pi))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import charges, errors
+from . import balances, charges, errors
 from . import params as p
 from .listing import paginate, public
 from .state import Ctx, Store, new_id
@@ -92,6 +92,8 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "_fails": bool(charge.get("_refund_fails")) or metadata.get("sim_fail") == "1",
     }
     store.put("refund", refund)
+    if p.as_bool(params, "refund_application_fee"):
+        refund["_fee_refunded"] = balances.refund_fee(store, ctx, charge, amount)
     previous = charges.recompute_refunded(store, charge)
     store.emit(ctx, "charge.refunded", public(charge), previous)
     store.emit(ctx, "refund.created", public(refund))

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("payment_intent", "charge", "refund", "payment_method", "event")
+KINDS = ("payment_intent", "charge", "refund", "payment_method", "event", "account",
+         "account_link", "application_fee", "payout", "dispute")
 _ALPHABET = string.ascii_letters + string.digits
 DEFAULT_API_VERSION = "2026-10-28.endive"
 
@@ -41,6 +42,9 @@ class Ctx:
     request_id: str | None = None
     idempotency_key: str | None = None
     api_version: str = DEFAULT_API_VERSION
+    # The connected account named by the Stripe-Account header (None: the platform itself).
+    account: str | None = None
+    host_url: str = ""  # where the simulator is served, for the URLs it hands out
 
 
 @dataclass
@@ -57,6 +61,11 @@ class Store:
     def __post_init__(self) -> None:
         if self.path and os.path.exists(self.path):
             self.load()
+
+    @property
+    def root(self) -> Store:
+        """The unscoped store (an :class:`AccountView` answers with the store it views)."""
+        return self
 
     # -- objects -----------------------------------------------------------
     def get(self, kind: str, id_: str) -> dict[str, Any] | None:
@@ -94,7 +103,7 @@ class Store:
         with open(self.path, encoding="utf-8") as fh:
             data = json.load(fh)
         objects = data.get("objects", {})
-        self.objects = {k: dict(objects.get(k, {})) for k in KINDS}
+        self.objects = {k: dict(objects.get(k, {})) for k in KINDS}  # older files lack kinds
         self.idempotency = dict(data.get("idempotency", {}))
 
     def reset(self) -> None:
@@ -124,7 +133,48 @@ class Store:
             "request": {"id": ctx.request_id, "idempotency_key": ctx.idempotency_key},
             "type": type_,
         }
+        if ctx.account:
+            # Events of a connected account name it, and only that account can list them.
+            event["account"] = ctx.account
+            event["_account"] = ctx.account
         self.put("event", event)
         for listener in self.event_listeners:
             listener(event)
         return event
+
+
+class AccountView:
+    """The store as one account sees it: what the API handlers get for a request.
+
+    Objects carry the private ``_account`` they were created under (None for the
+    platform). ``get`` and ``all`` see only the requesting account's objects and
+    ``put`` stamps new ones, so, as on Stripe, an object of one connected account
+    is "No such ..." with another account's ``Stripe-Account`` header (or none).
+    """
+
+    def __init__(self, store: Store, account: str | None) -> None:
+        self.root = store
+        self.account = account
+
+    def get(self, kind: str, id_: str) -> dict[str, Any] | None:
+        obj = self.root.get(kind, id_)
+        return obj if obj is not None and obj.get("_account") == self.account else None
+
+    def put(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        obj.setdefault("_account", self.account)
+        return self.root.put(kind, obj)
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.root.all(kind) if o.get("_account") == self.account]
+
+    def emit(self, ctx: Ctx, type_: str, obj: dict[str, Any],
+             previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.root.emit(ctx, type_, obj, previous)
+
+    def __getattr__(self, name: str) -> Any:  # objects, lock, idempotency, save, platform
+        return getattr(self.root, name)
+
+
+def account_of(obj: dict[str, Any]) -> str | None:
+    """The connected account an object lives on (None: the platform)."""
+    return obj.get("_account")

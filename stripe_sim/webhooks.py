@@ -9,6 +9,8 @@ Invariants:
   "<ts>.<body>" keyed with the whole whsec_ secret>``, computed per attempt as
   Stripe does, so ``stripe.Webhook.construct_event`` accepts it.
 - Only 2xx answers count as delivered (redirects are failures, as on Stripe).
+- As on Stripe, a Connect endpoint (``connect``) receives the events of connected
+  accounts (those carrying ``account``) and an account endpoint only the platform's own.
 """
 from __future__ import annotations
 
@@ -51,17 +53,20 @@ class Endpoint:
     secret: str
     enabled_events: list[str] = field(default_factory=lambda: ["*"])
     configured: bool = False
+    connect: bool = False
     id: str = field(default_factory=lambda: new_id("we"))
     stopped: threading.Event = field(default_factory=threading.Event)
     queue: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
 
-    def wants(self, event_type: str) -> bool:
-        return any(e == "*" or e == event_type for e in self.enabled_events)
+    def wants(self, event: dict[str, Any]) -> bool:
+        if self.connect != bool(event.get("account")):
+            return False
+        return any(e == "*" or e == event["type"] for e in self.enabled_events)
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "object": "webhook_endpoint", "url": self.url,
                 "secret": self.secret, "enabled_events": list(self.enabled_events),
-                "configured": self.configured}
+                "configured": self.configured, "connect": self.connect}
 
 
 class Dispatcher:
@@ -81,9 +86,11 @@ class Dispatcher:
 
     # -- endpoints ---------------------------------------------------------
     def add(self, url: str, secret: str | None = None,
-            enabled_events: list[str] | None = None, configured: bool = False) -> Endpoint:
+            enabled_events: list[str] | None = None, configured: bool = False,
+            connect: bool = False) -> Endpoint:
         ep = Endpoint(url=url, secret=secret or f"whsec_{secrets.token_hex(24)}",
-                      enabled_events=list(enabled_events or ["*"]), configured=configured)
+                      enabled_events=list(enabled_events or ["*"]), configured=configured,
+                      connect=connect)
         with self._lock:
             self.endpoints[ep.id] = ep
         threading.Thread(target=self._run, args=(ep,), name=f"stripe-sim-webhook-{ep.id}",
@@ -128,9 +135,10 @@ class Dispatcher:
     # -- delivery ----------------------------------------------------------
     def on_event(self, event: dict[str, Any]) -> None:
         """Queue ``event`` for every endpoint that wants it (called under the store lock)."""
-        payload = json.dumps(event, indent=2)
+        payload = json.dumps({k: v for k, v in event.items() if not k.startswith("_")},
+                             indent=2)
         with self._lock:
-            targets = [ep for ep in self.endpoints.values() if ep.wants(event["type"])]
+            targets = [ep for ep in self.endpoints.values() if ep.wants(event)]
             self._busy += len(targets)
         for ep in targets:
             ep.queue.put({"event_id": event["id"], "type": event["type"], "payload": payload})

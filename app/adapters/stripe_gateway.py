@@ -17,6 +17,10 @@ from typing import Any, TypeVar
 import stripe
 
 from app.services.payments.gateway import (
+    AccountUnavailable,
+    Balance,
+    ConnectedAccount,
+    DisputeInfo,
     GatewayError,
     GatewayUnavailable,
     IdempotencyKeyReused,
@@ -25,6 +29,7 @@ from app.services.payments.gateway import (
     InvalidSignature,
     MalformedEvent,
     ObjectNotFound,
+    Payout,
     Refund,
     RefundRefused,
 )
@@ -41,13 +46,17 @@ class StripeGateway:
     def __init__(self, secret_key: str, *, api_base: str | None = None, webhook_secret: str = "",
                  network_retries: int = 2, attempts: int = 4, backoff_seconds: float = 0.5,
                  timeout_seconds: float = 20.0, idempotency_prefix: str = "",
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, connect_webhook_secret: str = "",
+                 dashboard_url: str = "https://dashboard.stripe.com/") -> None:
         kwargs: dict[str, Any] = {"max_network_retries": network_retries,
                                   "http_client": stripe.RequestsClient(timeout=timeout_seconds)}
         if api_base:
             kwargs["base_addresses"] = {"api": api_base}
         self.client = stripe.StripeClient(secret_key, **kwargs)
         self.webhook_secret = webhook_secret
+        self.connect_webhook_secret = connect_webhook_secret
+        self.api_base = api_base or ""
+        self.dashboard_url = dashboard_url
         # Keys come from our row ids; the prefix keeps two installations that share one Stripe
         # account (staging and production, or test runs) from replaying each other's requests.
         self.idempotency_prefix = idempotency_prefix
@@ -63,52 +72,76 @@ class StripeGateway:
                    attempts=int(config.get("STRIPE_ATTEMPTS", 4)),
                    backoff_seconds=float(config.get("STRIPE_RETRY_BACKOFF_SECONDS", 0.5)),
                    timeout_seconds=float(config.get("STRIPE_TIMEOUT_SECONDS", 20)),
-                   idempotency_prefix=config.get("STRIPE_IDEMPOTENCY_PREFIX", ""))
+                   idempotency_prefix=config.get("STRIPE_IDEMPOTENCY_PREFIX", ""),
+                   connect_webhook_secret=config.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+                   dashboard_url=config.get("STRIPE_DASHBOARD_URL")
+                   or "https://dashboard.stripe.com/")
+
+    def _options(self, account: str, idempotency_key: str = "") -> dict[str, Any]:
+        """Request options: the connected account (Stripe-Account) and the idempotency key,
+        which Stripe scopes per account, so our stable keys cannot collide across tenants."""
+        options: dict[str, Any] = {}
+        if account:
+            options["stripe_account"] = account
+        if idempotency_key:
+            options["idempotency_key"] = self.idempotency_prefix + idempotency_key
+        return options
 
     # -- PaymentIntents -----------------------------------------------------------------------
-    def create_intent(self, *, amount: int, currency: str, metadata: Mapping[str, str],
-                      idempotency_key: str, description: str = "", receipt_email: str = "") -> Intent:
+    def create_intent(self, *, account: str, amount: int, currency: str,
+                      metadata: Mapping[str, str], idempotency_key: str, application_fee: int,
+                      description: str = "", receipt_email: str = "") -> Intent:
         params: dict[str, Any] = {
             "amount": amount, "currency": currency.lower(), "metadata": dict(metadata),
             "automatic_payment_methods": {"enabled": True},
         }
+        if application_fee:
+            params["application_fee_amount"] = application_fee
         if description:
             params["description"] = description[:1000]
         if receipt_email:
             params["receipt_email"] = receipt_email
         return self._call("create", lambda: self.client.v1.payment_intents.create(
-            params=params, options={"idempotency_key": self.idempotency_prefix + idempotency_key}))
+            params=params, options=self._options(account, idempotency_key)))
 
-    def retrieve_intent(self, intent_id: str) -> Intent:
-        return self._call("retrieve", lambda: self.client.v1.payment_intents.retrieve(intent_id))
+    def retrieve_intent(self, intent_id: str, *, account: str) -> Intent:
+        return self._call("retrieve", lambda: self.client.v1.payment_intents.retrieve(
+            intent_id, options=self._options(account)))
 
-    def update_intent(self, intent_id: str, *, amount: int, metadata: Mapping[str, str],
-                      idempotency_key: str) -> Intent:
+    def update_intent(self, intent_id: str, *, account: str, amount: int,
+                      metadata: Mapping[str, str], idempotency_key: str,
+                      application_fee: int) -> Intent:
+        params: dict[str, Any] = {"amount": amount, "metadata": dict(metadata)}
+        if account:
+            params["application_fee_amount"] = application_fee
         return self._call("update", lambda: self.client.v1.payment_intents.update(
-            intent_id, params={"amount": amount, "metadata": dict(metadata)},
-            options={"idempotency_key": self.idempotency_prefix + idempotency_key}))
+            intent_id, params=params, options=self._options(account, idempotency_key)))
 
-    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> Intent:
+    def cancel_intent(self, intent_id: str, *, account: str, idempotency_key: str) -> Intent:
         return self._call("cancel", lambda: self.client.v1.payment_intents.cancel(
             intent_id, params={"cancellation_reason": "abandoned"},
-            options={"idempotency_key": self.idempotency_prefix + idempotency_key}))
+            options=self._options(account, idempotency_key)))
 
     # -- Refunds ------------------------------------------------------------------------------
-    def create_refund(self, *, payment_intent: str, amount: int, reason: str,
-                      metadata: Mapping[str, str], idempotency_key: str) -> Refund:
+    def create_refund(self, *, account: str, payment_intent: str, amount: int, reason: str,
+                      metadata: Mapping[str, str], idempotency_key: str,
+                      refund_application_fee: bool) -> Refund:
         params: dict[str, Any] = {"payment_intent": payment_intent, "amount": amount,
                                   "metadata": dict(metadata)}
         if reason:
             params["reason"] = reason
+        if account and refund_application_fee:
+            params["refund_application_fee"] = True
         return self._call("refund", lambda: self.client.v1.refunds.create(
-            params=params, options={"idempotency_key": self.idempotency_prefix + idempotency_key}),
+            params=params, options=self._options(account, idempotency_key)),
             convert=to_refund, refused=RefundRefused)
 
-    def retrieve_refund(self, refund_id: str) -> Refund:
-        return self._call("retrieve refund", lambda: self.client.v1.refunds.retrieve(refund_id),
-                          convert=to_refund)
+    def retrieve_refund(self, refund_id: str, *, account: str) -> Refund:
+        return self._call("retrieve refund", lambda: self.client.v1.refunds.retrieve(
+            refund_id, options=self._options(account)), convert=to_refund)
 
-    def list_refunds(self, *, payment_intent: str = "", charge: str = "") -> list[Refund]:
+    def list_refunds(self, *, account: str, payment_intent: str = "",
+                     charge: str = "") -> list[Refund]:
         params: dict[str, Any] = {"limit": 100}
         if payment_intent:
             params["payment_intent"] = payment_intent
@@ -118,19 +151,86 @@ class StripeGateway:
         def listed(raw: Any) -> list[Refund]:
             return [to_refund(r) for r in raw.auto_paging_iter()]
 
-        return self._call("list refunds", lambda: self.client.v1.refunds.list(params=params),
-                          convert=listed)
+        return self._call("list refunds", lambda: self.client.v1.refunds.list(
+            params=params, options=self._options(account)), convert=listed)
+
+    # -- Connect ------------------------------------------------------------------------------
+    def create_account(self, *, email: str, country: str, currency: str,
+                       metadata: Mapping[str, str], idempotency_key: str) -> ConnectedAccount:
+        # Standard accounts: the vendor owns its Stripe account and dashboard (docs/decisions.md).
+        params: dict[str, Any] = {"type": "standard", "email": email,
+                                  "default_currency": currency.lower(),
+                                  "metadata": dict(metadata)}
+        if country:
+            params["country"] = country
+        return self._call("create account", lambda: self.client.v1.accounts.create(
+            params=params, options=self._options("", idempotency_key)), convert=to_account)
+
+    def retrieve_account(self, account: str) -> ConnectedAccount:
+        return self._call("retrieve account", lambda: self.client.v1.accounts.retrieve(account),
+                          convert=to_account)
+
+    def onboarding_link(self, account: str, *, refresh_url: str, return_url: str) -> str:
+        return self._call("account link", lambda: self.client.v1.account_links.create(params={
+            "account": account, "type": "account_onboarding", "refresh_url": refresh_url,
+            "return_url": return_url}), convert=lambda raw: str(raw["url"]))
+
+    def dashboard_link(self, account: str) -> str:
+        """Standard accounts log in to Stripe's dashboard themselves (no login link); the
+        simulator serves a stand-in page per account."""
+        if self.api_base:
+            return f"{self.api_base.rstrip('/')}/connect/dashboard/{account}"
+        return self.dashboard_url
+
+    def balance(self, *, account: str) -> Balance:
+        def convert(raw: Any) -> Balance:
+            obj = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
+
+            def sums(key: str) -> tuple[tuple[str, int], ...]:
+                return tuple((str(b["currency"]).upper(), int(b["amount"]))
+                             for b in obj.get(key) or [])
+
+            return Balance(available=sums("available"), pending=sums("pending"))
+
+        return self._call("balance", lambda: self.client.v1.balance.retrieve(
+            options=self._options(account)), convert=convert)
+
+    def list_payouts(self, *, account: str, limit: int = 10) -> list[Payout]:
+        def convert(raw: Any) -> list[Payout]:
+            listed = [p.to_dict() if hasattr(p, "to_dict") else dict(p) for p in raw.data]
+            return [Payout(id=p["id"], amount=int(p["amount"]),
+                           currency=str(p["currency"]).upper(), status=str(p["status"]),
+                           arrival_date=int(p.get("arrival_date") or 0)) for p in listed]
+
+        return self._call("payouts", lambda: self.client.v1.payouts.list(
+            params={"limit": limit}, options=self._options(account)), convert=convert)
+
+    def retrieve_dispute(self, dispute_id: str, *, account: str) -> DisputeInfo:
+        def convert(raw: Any) -> DisputeInfo:
+            obj = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
+            charge = obj.get("charge") or ""
+            return DisputeInfo(
+                id=obj["id"], charge=charge if isinstance(charge, str) else str(charge["id"]),
+                amount=int(obj["amount"]), currency=str(obj["currency"]).upper(),
+                reason=str(obj.get("reason") or "general"), status=str(obj["status"]),
+                evidence_due_by=int((obj.get("evidence_details") or {}).get("due_by") or 0))
+
+        return self._call("dispute", lambda: self.client.v1.disputes.retrieve(
+            dispute_id, options=self._options(account)), convert=convert)
 
     # -- webhooks -----------------------------------------------------------------------------
-    def verify_event(self, payload: bytes, signature: str | None) -> Any:
+    def verify_event(self, payload: bytes, signature: str | None, *,
+                     connect: bool = False) -> Any:
         """The signed body parsed as JSON (any JSON value: the caller checks its shape).
         InvalidSignature when forged, tampered, older than 300 s or more than 300 s ahead of
-        our clock (the SDK checks only the past); MalformedEvent when signed but not JSON."""
-        if not self.webhook_secret:
+        our clock (the SDK checks only the past); MalformedEvent when signed but not JSON.
+        `connect`: the Connect endpoint, signed with its own secret."""
+        secret = self.connect_webhook_secret if connect else self.webhook_secret
+        if not secret:
             raise InvalidSignature("No webhook secret is configured.")
         try:
             text = payload.decode("utf-8")
-            stripe.WebhookSignature.verify_header(text, signature or "", self.webhook_secret,
+            stripe.WebhookSignature.verify_header(text, signature or "", secret,
                                                   tolerance=SIGNATURE_TOLERANCE_SECONDS)
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise InvalidSignature(str(exc) or "Invalid signature.") from None
@@ -151,6 +251,9 @@ class StripeGateway:
                 return convert(request())
             except stripe.IdempotencyError as exc:
                 raise IdempotencyKeyReused(str(exc.user_message or exc)) from None
+            except stripe.PermissionError as exc:
+                log.warning("stripe %s: account refused: %s", what, exc)
+                raise AccountUnavailable() from None
             except TRANSIENT as exc:
                 if attempt == self.attempts:
                     log.warning("stripe %s failed after %s attempts: %s", what, attempt, exc)
@@ -194,6 +297,17 @@ def to_refund(raw: Any) -> Refund:
         failure_reason=str(obj.get("failure_reason") or ""))
 
 
+def to_account(raw: Any) -> ConnectedAccount:
+    obj: dict[str, Any] = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
+    requirements = obj.get("requirements") or {}
+    return ConnectedAccount(
+        id=obj["id"], charges_enabled=bool(obj.get("charges_enabled")),
+        payouts_enabled=bool(obj.get("payouts_enabled")),
+        details_submitted=bool(obj.get("details_submitted")),
+        currently_due=tuple(str(r) for r in requirements.get("currently_due") or ()),
+        disabled_reason=str(requirements.get("disabled_reason") or ""))
+
+
 def to_intent(raw: Any) -> Intent:
     obj: dict[str, Any] = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
     error = obj.get("last_payment_error") or {}
@@ -205,6 +319,7 @@ def to_intent(raw: Any) -> Intent:
         metadata={str(k): str(v) for k, v in dict(obj.get("metadata") or {}).items()},
         last_error=(error.get("message") or "") if error else "",
         latest_charge=charge if isinstance(charge, str) else str(charge.get("id", "")),
+        application_fee=int(obj.get("application_fee_amount") or 0),
     )
 
 

@@ -3,6 +3,7 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, BookingAddOn, DateSlot
 from app.models.catalog import AddOn, Package
+from app.models.dispute import Dispute
 from app.models.email import EmailAttachment, OutboundEmail
 from app.models.invoice import Document, DocumentCounter, InvoiceSettings
 from app.models.payment import CheckoutIntent, Payment, PaymentSettings, PaymentStage, StripeEvent
@@ -19,5 +20,5 @@ __all__ = [
     "ActionToken", "AddOn", "AuditEvent", "AvailabilitySettings", "Base", "BlackoutDate", "Booking",
     "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
-    "CancellationPolicy", "RefundPart", "RefundRequest", "UserSession",
+    "CancellationPolicy", "RefundPart", "RefundRequest", "UserSession", "Dispute",
 ]

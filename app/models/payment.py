@@ -112,6 +112,9 @@ class CheckoutIntent(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("payment_stages.id"), index=True)
     stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # The connected account the intent lives on, copied from the tenant when it was created;
+    # every later call about it goes there ("" = the platform, before Connect).
+    stripe_account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     version: Mapped[int] = mapped_column(Integer)
     # Bumped on each update of the amount, so each update has its own idempotency key.
     revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -139,6 +142,8 @@ class Payment(Base):
         CheckConstraint("refund_pending_minor >= 0 AND "
                         "refunded_minor + refund_pending_minor <= amount_minor",
                         name="refund_reserved_within_amount"),
+        CheckConstraint("application_fee_minor >= 0 AND application_fee_minor <= amount_minor",
+                        name="application_fee_within_amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,6 +158,9 @@ class Payment(Base):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True,
                                                                  nullable=True)
     stripe_charge_id: Mapped[str] = mapped_column(String(255), default="")
+    # Where the charge lives (refunds and disputes are made there) and the platform's fee on it.
+    stripe_account: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    application_fee_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -176,6 +184,8 @@ class StripeEvent(Base):
     type: Mapped[str] = mapped_column(String(100))
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), nullable=True)
     object_id: Mapped[str] = mapped_column(String(255), default="")
+    # The connected account a Connect event came from ("" for the platform's own events).
+    account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default="received")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import JSON, Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -22,3 +22,25 @@ class Tenant(Base):
     tax_id: Mapped[str] = mapped_column(String(64), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Stripe Connect: the tenant's own Stripe account (direct charges are made on it) and the
+    # last status Stripe reported for it (account.updated keeps it current).
+    stripe_account_id: Mapped[str | None] = mapped_column(String(255), unique=True,
+                                                          nullable=True)
+    stripe_charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default="0")
+    stripe_payouts_enabled: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default="0")
+    stripe_details_submitted: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default="0")
+    stripe_requirements: Mapped[list] = mapped_column(JSON, default=list)
+    stripe_disabled_reason: Mapped[str] = mapped_column(String(100), default="",
+                                                        server_default="")
+    stripe_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set when the vendor disconnected MAIS from its Stripe account (the id is kept).
+    stripe_disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def can_take_charges(self) -> bool:
+        """A card payment can be made to this tenant right now."""
+        return bool(self.stripe_account_id) and self.stripe_charges_enabled \
+            and self.stripe_disconnected_at is None

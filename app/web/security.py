@@ -43,7 +43,8 @@ def _build_policy(sim: str) -> str:
         "style-src 'self' 'unsafe-inline'",
         "frame-ancestors 'none'",
         "base-uri 'self'",
-        "form-action 'self'",
+        # The Payments account form redirects to Stripe's hosted onboarding (Account Links).
+        f"form-action 'self' https://connect.stripe.com {sim}".strip(),
         "object-src 'none'",
     ])
 

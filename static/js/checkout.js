@@ -5,7 +5,10 @@
   "use strict";
   var root = document.getElementById("checkout");
   if (!root || typeof Stripe === "undefined") { return; }
-  var stripe = Stripe(root.dataset.publishableKey);
+  // Direct charges: the PaymentIntent lives on the vendor's connected account.
+  var stripe = root.dataset.stripeAccount
+    ? Stripe(root.dataset.publishableKey, {stripeAccount: root.dataset.stripeAccount})
+    : Stripe(root.dataset.publishableKey);
   var elements = stripe.elements({clientSecret: root.dataset.clientSecret});
   elements.create("payment").mount("#payment-element");
   var form = document.getElementById("payment-form");

@@ -213,7 +213,9 @@
     return Promise.resolve(data.error ? { error: data.error } : {});
   };
 
-  function makeStripe(publishableKey) {
+  function makeStripe(publishableKey, stripeOptions) {
+    // Stripe(pk, {stripeAccount}) acts on a connected account (direct charges).
+    var stripeAccount = stripeOptions && stripeOptions.stripeAccount;
     if (!publishableKey || publishableKey.indexOf("pk_") !== 0) {
       throw new Error("IntegrationError: Stripe() needs a publishable key (pk_test_...)");
     }
@@ -221,9 +223,10 @@
     function call(method, path, params) {
       var body = encode(Object.assign({ key: publishableKey }, params));
       var url = API_BASE + path + (method === "GET" ? "?" + body : "");
-      var init = method === "GET" ? { method: "GET" } : {
-        method: "POST", body: body,
-        headers: { "Content-Type": "application/x-www-form-urlencoded" }
+      var headers = method === "GET" ? {} : { "Content-Type": "application/x-www-form-urlencoded" };
+      if (stripeAccount) headers["Stripe-Account"] = stripeAccount;
+      var init = method === "GET" ? { method: "GET", headers: headers } : {
+        method: "POST", body: body, headers: headers
       };
       return fetch(url, init).then(function (resp) {
         return resp.json();

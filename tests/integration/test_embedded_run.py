@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from app.cli import DEMO_PASSWORD, DEMO_TENANTS
+from app.cli import DEMO_CONNECTED, DEMO_PASSWORD, DEMO_TENANTS
 from app.config import PROJECT_ROOT
 from tests.fixtures.portal import csrf_from
 from tests.fixtures.smtp import free_port
@@ -67,6 +67,16 @@ def test_embedded_default_starts_serves_and_stops_on_ctrl_c(embedded_env):
         body = urlencode({"email": DEMO_TENANTS[0][4], "password": DEMO_PASSWORD, "csrf_token": token})
         page = opener.open(base + "/auth/login", data=body.encode()).read().decode()
         assert DEMO_TENANTS[0][1] in page  # redirected to the dashboard of Lumière Photography
+        account = opener.open(base + "/dashboard/payments-account").read().decode()
+        assert 'data-state="active"' in account and "Charges enabled" in account
+        # The connected demo tenants take bookings with a deposit; Bloom is not connected yet.
+        assert 'name="package_id"' in opener.open(base + "/t/lumiere/").read().decode()
+        assert 'data-testid="opening-soon"' in opener.open(base + "/t/bloom/").read().decode()
+        import stripe
+
+        sim = stripe.StripeClient("sk_test_x", base_addresses={
+            "api": f"http://127.0.0.1:{env['STRIPE_SIM_PORT']}"})
+        assert sim.v1.accounts.retrieve(DEMO_CONNECTED["lumiere"]).charges_enabled
         assert os.path.exists(os.path.join(env["MAIS_INSTANCE_PATH"], "huey.db"))
         assert os.path.exists(os.path.join(env["MAIS_INSTANCE_PATH"], "mais.db"))
     finally:

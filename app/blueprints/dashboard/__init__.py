@@ -4,6 +4,7 @@ from app.blueprints.dashboard import (  # noqa: F401
     availability,
     bookings,
     catalog,
+    connect,
     invoices,
     overview,
     payments,

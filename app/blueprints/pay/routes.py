@@ -9,6 +9,7 @@ from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db
 from app.services.bookings import actions as booking_links
 from app.services.bookings import emails as booking_emails
+from app.services.connect.fees import FeePolicy
 from app.services.payments import checkout
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import InvalidLink
@@ -38,7 +39,8 @@ def checkout_page(ref: str):
     stage_id = read_stage_ref(current_app, g.tenant.id, ref)
     pay_all = request.args.get("scope") == "all"
     view = checkout.open_checkout(db.session, g.tenant.id, stage_id, gateway_for(current_app),
-                                  current_links(), pay_all=pay_all)
+                                  current_links(), pay_all=pay_all,
+                                  fees=FeePolicy.from_config(current_app.config))
     return render_template(
         "pay/checkout.html", tenant=g.tenant, view=view, ref=ref, pay_all=pay_all,
         amount_text=_money(view.amount_minor, view.currency) if view.state == "open" else "",

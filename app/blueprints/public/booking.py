@@ -12,6 +12,7 @@ from app.extensions import db, limiter
 from app.services.bookings import availability, catalog
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
+from app.services.connect import accounts as connect_accounts
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import DateTaken, NotFound, ValidationFailed
 from app.web.links import current_links, stage_ref
@@ -22,8 +23,10 @@ RECEIVED_KEY = "received_booking"
 
 
 def _offer(form: BookingForm):
+    """The packages and add-ons a couple can book online now (see `online_bookable`)."""
     tenant = g.tenant
-    packages = catalog.packages(db.session, tenant.id, active_only=True)
+    packages = connect_accounts.online_bookable(
+        db.session, tenant, catalog.packages(db.session, tenant.id, active_only=True))
     add_ons = catalog.add_ons(db.session, tenant.id, active_only=True)
     form.offer(packages, add_ons, tenant.locale)
     return packages, add_ons
@@ -54,7 +57,9 @@ def book():
             return redirect(url_for(".received"))
     first, last = availability.window(db.session, tenant.id)
     status = 409 if taken else (400 if form.errors else 200)
+    opening_soon = not packages and not tenant.can_take_charges
     return render_template("public/book.html", tenant=tenant, form=form, packages=packages,
+                           opening_soon=opening_soon,
                            add_ons=add_ons, taken=taken, first_day=first, last_day=last), status
 
 

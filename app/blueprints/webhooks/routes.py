@@ -1,4 +1,6 @@
-"""`/webhooks/stripe`: verify, store by id, answer at once; a task does the processing."""
+"""`/webhooks/stripe` (the platform's events) and `/webhooks/stripe/connect` (connected
+accounts' events, signed with the Connect endpoint's own secret): verify, store by id, answer at
+once; a task does the processing."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
@@ -11,10 +13,11 @@ from app.services.payments.gateway import InvalidSignature, MalformedEvent
 bp = Blueprint("webhooks", __name__)
 
 
-@bp.post("/stripe")
+@bp.post("/stripe", defaults={"connect": False})
+@bp.post("/stripe/connect", defaults={"connect": True})
 @csrf.exempt
 @limiter.exempt
-def stripe_webhook():
+def stripe_webhook(connect: bool):
     # The size first, before reading or verifying anything (chunked bodies stop at the limit).
     limit = current_app.config["STRIPE_WEBHOOK_MAX_BYTES"]
     if (request.content_length or 0) > limit:
@@ -22,7 +25,8 @@ def stripe_webhook():
     request.max_content_length = limit
     payload = request.get_data(cache=False)
     try:
-        body = gateway_for(current_app).verify_event(payload, request.headers.get("Stripe-Signature"))
+        body = gateway_for(current_app).verify_event(payload, request.headers.get("Stripe-Signature"),
+                                                     connect=connect)
         event = stripe_events.check_event(body)
     except InvalidSignature:
         # Nothing is stored: an unsigned body must not be able to fill our tables.

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Booking, RefundPart, Reminder, StripeEvent
+from app.models import Booking, Dispute, RefundPart, Reminder, StripeEvent, Tenant
 from app.services.bookings import availability
 from app.services.payments import stages as payment_stages
 
@@ -24,6 +24,8 @@ class Overview:
     refunds_failed: int
     reminders_failed: int
     events_failed: int
+    disputes_open: int = 0
+    payments_closed: bool = False  # the tenant cannot take card payments (Payments account)
 
 
 def overview(session: Session, tenant_id: int, upcoming_limit: int = 5) -> Overview:
@@ -37,13 +39,14 @@ def overview(session: Session, tenant_id: int, upcoming_limit: int = 5) -> Overv
     def count(model, *where):
         return select(func.count(model.id)).where(model.tenant_id == tenant_id, *where).scalar_subquery()
 
-    # One statement for the five counts: each statement costs more in SQLAlchemy than in the database.
+    # One statement for the counts: each statement costs more in SQLAlchemy than in the database.
     counts = session.execute(select(
         count(Booking, Booking.status == "pending_deposit"),
         count(RefundPart, RefundPart.status.in_(("pending", "processing"))),
         count(RefundPart, RefundPart.status == "failed"),
         count(Reminder, Reminder.status == "failed"),
         count(StripeEvent, StripeEvent.status == "failed"),
+        count(Dispute, Dispute.closed_at.is_(None)),
     )).one()
     return Overview(
         today=today,
@@ -54,4 +57,6 @@ def overview(session: Session, tenant_id: int, upcoming_limit: int = 5) -> Overv
         refunds_failed=counts[2],
         reminders_failed=counts[3],
         events_failed=counts[4],
+        disputes_open=counts[5],
+        payments_closed=not session.get(Tenant, tenant_id).can_take_charges,
     )

@@ -9,7 +9,12 @@ Invariants:
   updated in place when Stripe allows it, otherwise the old intent is canceled and a new
   version is created;
 - only the first open stage of a booking can be paid, and only while the booking is
-  awaiting its deposit or confirmed.
+  awaiting its deposit or confirmed;
+- a new intent is a direct charge on the tenant's connected account, read from the tenant row
+  in the transaction that loads the booking (`connect.accounts.charge_account`), with the
+  platform fee as `application_fee_amount`; an existing intent is always addressed on the
+  account recorded with it. A tenant that cannot take charges gets an "unavailable" checkout,
+  never a call to Stripe.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Booking, CheckoutIntent, PaymentStage, Tenant
 from app.services.accounts import users as accounts
+from app.services.connect import accounts as connect_accounts
+from app.services.connect.fees import FeePolicy
 from app.services.payments import recording as payments
 from app.services.payments import stages as payment_stages
 from app.services.payments.gateway import IdempotencyKeyReused, Intent, IntentStateConflict, PaymentGateway
@@ -37,7 +44,8 @@ WAIT_SECONDS = 15.0
 
 @dataclass
 class Checkout:
-    """What the checkout page shows. `state`: open (pay now), paid, processing or closed."""
+    """What the checkout page shows. `state`: open (pay now), paid, processing, closed or
+    unavailable (the business cannot take card payments yet)."""
 
     state: str
     booking: Booking
@@ -49,6 +57,7 @@ class Checkout:
     intent_id: str = ""
     last_error: str = ""
     pay_all_available: bool = False
+    stripe_account: str = ""  # Stripe.js confirms on the connected account the intent is on
 
 
 def _load(session: Session, tenant_id: int, stage_id: int) -> tuple[PaymentStage, Booking,
@@ -77,8 +86,8 @@ class PaymentsNotOpen(DomainError):
 
 
 def open_checkout(session: Session, tenant_id: int, stage_id: int, gateway: PaymentGateway,
-                  links: Links, *, pay_all: bool = False, wait_seconds: float = WAIT_SECONDS
-                  ) -> Checkout:
+                  links: Links, *, fees: FeePolicy, pay_all: bool = False,
+                  wait_seconds: float = WAIT_SECONDS) -> Checkout:
     """The stage's checkout, creating or adjusting its PaymentIntent if needed; commits."""
     deadline = _time.monotonic() + wait_seconds
     while True:
@@ -88,6 +97,10 @@ def open_checkout(session: Session, tenant_id: int, stage_id: int, gateway: Paym
             return view
         if not accounts.can_take_payments(session, tenant_id):
             raise PaymentsNotOpen()
+        tenant = session.get(Tenant, tenant_id)
+        if not tenant.can_take_charges:
+            session.commit()
+            return Checkout("unavailable", booking, stage, currency=stage.currency)
         covered = _scope(stage, stages, pay_all)
         amount = sum(s.amount_minor for s in covered)
         reusable = _reusable(session, stage, covered, amount, gateway, links)
@@ -95,7 +108,8 @@ def open_checkout(session: Session, tenant_id: int, stage_id: int, gateway: Paym
             return _view(session, tenant_id, stage_id, reusable, pay_all)
         if _claim(session, stage):
             try:
-                intent = _prepare_intent(session, stage, booking, covered, amount, gateway, links)
+                intent = _prepare_intent(session, stage, booking, covered, amount, gateway, links,
+                                         fees)
             finally:
                 _release(session, stage.id)
             return _view(session, tenant_id, stage_id, intent, pay_all)
@@ -126,11 +140,13 @@ def _reusable(session: Session, stage: PaymentStage, covered: list[PaymentStage]
     if not stage.payment_intent_id:
         return None
     current = payments.checkout_for(session, stage.payment_intent_id)
+    tenant = session.get(Tenant, stage.tenant_id)
     if current is None or current.amount_minor != amount \
+            or current.stripe_account != (tenant.stripe_account_id or "") \
             or [int(i) for i in current.stage_ids] != [s.id for s in covered]:
         return None
     session.commit()  # no transaction stays open across a call to Stripe (SQLite would lock)
-    intent = gateway.retrieve_intent(current.stripe_id)
+    intent = gateway.retrieve_intent(current.stripe_id, account=current.stripe_account)
     if intent.status in ("succeeded", "processing"):
         payments.apply_intent(session, current, intent, links, source="checkout")
         return intent
@@ -162,26 +178,30 @@ def _release(session: Session, stage_id: int) -> None:
 
 def _prepare_intent(session: Session, stage: PaymentStage, booking: Booking,
                     covered: list[PaymentStage], amount: int, gateway: PaymentGateway,
-                    links: Links) -> Intent:
+                    links: Links, fees: FeePolicy) -> Intent:
     """Under the stage's claim: reuse, update, or replace the current intent, or create one."""
     session.refresh(stage)
     metadata = _metadata(stage, covered)
+    tenant = session.get(Tenant, stage.tenant_id)
+    account = connect_accounts.charge_account(tenant)
+    fee = fees.fee_for(amount, stage.currency)
     current = payments.checkout_for(session, stage.payment_intent_id) \
         if stage.payment_intent_id else None
     session.commit()  # no transaction stays open across a call to Stripe (SQLite would lock)
     if current is not None:
-        intent = gateway.retrieve_intent(current.stripe_id)
+        intent = gateway.retrieve_intent(current.stripe_id, account=current.stripe_account)
         if intent.status in ("succeeded", "processing"):
             payments.apply_intent(session, current, intent, links, source="checkout")
             return intent
-        if intent.open:
+        if intent.open and current.stripe_account == account:
             if intent.amount == amount and [int(i) for i in current.stage_ids] == \
                     [s.id for s in covered]:
                 return intent
             try:
                 current.revision += 1
                 intent = gateway.update_intent(
-                    intent.id, amount=amount, metadata=metadata,
+                    intent.id, account=current.stripe_account, amount=amount, metadata=metadata,
+                    application_fee=fee,
                     idempotency_key=f"stage-{stage.id}-pi-v{current.version}-r{current.revision}")
             except IntentStateConflict:
                 session.rollback()
@@ -196,16 +216,23 @@ def _prepare_intent(session: Session, stage: PaymentStage, booking: Booking,
             if intent.status in ("succeeded", "processing"):
                 payments.apply_intent(session, current, intent, links, source="checkout")
                 return intent
+        elif intent.open:
+            # The tenant connected another account since: the old intent must not take money.
+            intent = _cancel(session, current, gateway)
+            if intent.status in ("succeeded", "processing"):
+                payments.apply_intent(session, current, intent, links, source="checkout")
+                return intent
         current.status = intent.status
-    return _create(session, stage, booking, covered, amount, metadata, gateway)
+    return _create(session, stage, booking, covered, amount, metadata, gateway, account, fee)
 
 
 def _cancel(session: Session, current: CheckoutIntent, gateway: PaymentGateway) -> Intent:
     try:
         intent = gateway.cancel_intent(
-            current.stripe_id, idempotency_key=f"stage-{current.stage_id}-pi-v{current.version}-cancel")
+            current.stripe_id, account=current.stripe_account,
+            idempotency_key=f"stage-{current.stage_id}-pi-v{current.version}-cancel")
     except IntentStateConflict:
-        intent = gateway.retrieve_intent(current.stripe_id)
+        intent = gateway.retrieve_intent(current.stripe_id, account=current.stripe_account)
     current.status = intent.status
     current.updated_at = clock.now()
     return intent
@@ -213,13 +240,14 @@ def _cancel(session: Session, current: CheckoutIntent, gateway: PaymentGateway) 
 
 def _create(session: Session, stage: PaymentStage, booking: Booking,
             covered: list[PaymentStage], amount: int, metadata: dict[str, str],
-            gateway: PaymentGateway) -> Intent:
+            gateway: PaymentGateway, account: str, fee: int) -> Intent:
     tenant = session.get(Tenant, stage.tenant_id)
     version = stage.intent_version + 1
     labels = ", ".join(s.label for s in covered)
     for _ in range(3):
         try:
             intent = gateway.create_intent(
+                account=account, application_fee=fee,
                 amount=amount, currency=stage.currency, metadata=metadata,
                 idempotency_key=f"stage-{stage.id}-pi-v{version}",
                 description=f"{tenant.name}: {labels} for booking #{booking.id} "
@@ -235,7 +263,8 @@ def _create(session: Session, stage: PaymentStage, booking: Booking,
     now = clock.now()
     session.add(CheckoutIntent(
         tenant_id=stage.tenant_id, booking_id=stage.booking_id, stage_id=stage.id,
-        stripe_id=intent.id, version=version, revision=0, amount_minor=amount,
+        stripe_id=intent.id, stripe_account=account, version=version, revision=0,
+        amount_minor=amount,
         currency=stage.currency, stage_ids=[s.id for s in covered], status=intent.status,
         created_at=now, updated_at=now))
     stage.payment_intent_id = intent.id
@@ -255,10 +284,12 @@ def _view(session: Session, tenant_id: int, stage_id: int, intent: Intent, pay_a
     if stage.status == "processing" or intent.status == "processing":
         return Checkout("processing", booking, stage, currency=stage.currency)
     covered = _scope(stage, stages, pay_all)
+    current = payments.checkout_for(session, intent.id)
     return Checkout("open", booking, stage, covered=covered, amount_minor=intent.amount,
                     currency=stage.currency, client_secret=intent.client_secret,
                     intent_id=intent.id, last_error=stage.last_error,
-                    pay_all_available=bool(later_due))
+                    pay_all_available=bool(later_due),
+                    stripe_account=current.stripe_account if current else "")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ Invariants:
   once; it acts on the PaymentIntent fetched from Stripe (`payments.reconcile_intent`), so the
   order in which events arrive does not matter;
 - a failure is retried with backoff up to MAX_ATTEMPTS, then the event is `failed` and waits
-  for a replay from the dashboard; the sweeper re-enqueues whatever is due or stuck.
+  for a replay from the dashboard; the sweeper re-enqueues whatever is due or stuck;
+- an event from a connected account (`account`) acts only on objects of the tenant owning
+  that account (`connect.events`); a platform event only on objects made on the platform.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import StripeEvent, Tenant
+from app.services.connect import events as connect_events
 from app.services.payments import recording as payments
 from app.services.payments.gateway import MalformedEvent, ObjectNotFound, PaymentGateway
 from app.services.refunds import processing as refund_processing
@@ -33,7 +36,7 @@ from app.services.shared.unit_of_work import committing
 log = logging.getLogger(__name__)
 HANDLED = frozenset({"payment_intent.succeeded", "payment_intent.processing",
                      "payment_intent.payment_failed", "payment_intent.canceled"}
-                    ) | refund_processing.EVENT_TYPES
+                    ) | refund_processing.EVENT_TYPES | connect_events.EVENT_TYPES
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=30)
 STUCK_AFTER = timedelta(minutes=5)
@@ -73,6 +76,9 @@ def check_event(event: Any) -> dict:
             isinstance(metadata, dict)
             and all(isinstance(v, str) for v in metadata.values())):
         raise MalformedEvent("The event's metadata is not a map of strings.")
+    account = event.get("account")
+    if account is not None and not (isinstance(account, str) and _OBJECT_ID.match(account)):
+        raise MalformedEvent("The event's account is not an account id.")
     _check_nesting(event)
     return event
 
@@ -113,9 +119,12 @@ def record_event(session: Session, event: dict) -> tuple[StripeEvent, bool]:
         return existing, False
     obj = event["data"]["object"]
     now = clock.now()
+    account = str(event.get("account") or "")[:255]
     row = StripeEvent(
-        stripe_id=event["id"], type=event["type"], tenant_id=_claimed_tenant(session, obj),
-        object_id=obj.get("id", ""),
+        stripe_id=str(event["id"])[:255], type=str(event.get("type", ""))[:100],
+        tenant_id=_claimed_tenant(session, obj) or connect_events.tenant_id_of(session, account),
+        account=account,
+        object_id=str(obj.get("id", ""))[:255] if isinstance(obj, dict) else "",
         payload=event, status="received", attempts=0, last_error="", next_attempt_at=now,
         received_at=now)
     session.add(row)
@@ -147,13 +156,21 @@ def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
     session.refresh(row)
     if row.type not in HANDLED or not row.object_id:
         return _finish(session, row, "ignored", f"not handled: {row.type}")
+    ignore = connect_events.reason_to_ignore(session, row)
+    if ignore:
+        log.warning("stripe event %s (%s) ignored: %s", row.stripe_id, row.type, ignore)
+        return _finish(session, row, "ignored", ignore)
     try:
-        if row.type in refund_processing.EVENT_TYPES:
+        if row.type in connect_events.EVENT_TYPES:
+            result = connect_events.handle_event(session, row, gateway, links)
+        elif row.type in refund_processing.EVENT_TYPES:
             result = refund_processing.handle_event(session, row.type, row.object_id, gateway,
-                                                    links, claimed_tenant_id=row.tenant_id)
+                                                    links, claimed_tenant_id=row.tenant_id,
+                                                    claimed_account=row.account)
         else:
             result = payments.reconcile_intent(session, row.object_id, gateway, links,
-                                               claimed_tenant_id=row.tenant_id)
+                                               claimed_tenant_id=row.tenant_id,
+                                               claimed_account=row.account)
     except ObjectNotFound:
         # Stripe does not know the object (an event from elsewhere, or a test event): no retry
         # can change that, so it is ignored once, with the reason, and no traceback.

@@ -66,6 +66,7 @@ class Intent:
     metadata: Mapping[str, str] = field(default_factory=dict)
     last_error: str = ""
     latest_charge: str = ""
+    application_fee: int = 0  # the platform's fee on this (direct) charge, minor units
 
     @property
     def open(self) -> bool:
@@ -94,23 +95,95 @@ class RefundRefused(GatewayError):
     status = 409
 
 
+class AccountUnavailable(GatewayError):
+    """Stripe refused the connected account (unknown, or it disconnected the platform)."""
+
+    status = 409
+    default_message = ("This business's payment account is not available. Nothing was "
+                       "charged; please contact the business.")
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """What we keep of a connected Stripe account: can it take charges, what is missing."""
+
+    id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+    currently_due: tuple[str, ...] = ()
+    disabled_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Payout:
+    id: str
+    amount: int
+    currency: str  # upper case ISO 4217
+    status: str  # paid, pending, in_transit, canceled, failed
+    arrival_date: int  # unix time
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    """The fields of a Stripe Dispute that we act on."""
+
+    id: str
+    charge: str
+    amount: int
+    currency: str  # upper case ISO 4217
+    reason: str
+    status: str
+    evidence_due_by: int = 0  # unix time, 0 when Stripe gives none
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: tuple[tuple[str, int], ...]  # (currency, minor units)
+    pending: tuple[tuple[str, int], ...]
+
+
 class PaymentGateway(Protocol):
-    def create_intent(self, *, amount: int, currency: str, metadata: Mapping[str, str],
-                      idempotency_key: str, description: str = "",
-                      receipt_email: str = "") -> Intent: ...
+    """Every call about a tenant's money names the connected `account` it is made on
+    (Stripe-Account); the account comes from our rows, never from what Stripe or a URL says.
+    `account=""` is the platform itself, used only for payments made before Connect."""
 
-    def retrieve_intent(self, intent_id: str) -> Intent: ...
+    def create_intent(self, *, account: str, amount: int, currency: str,
+                      metadata: Mapping[str, str], idempotency_key: str, application_fee: int,
+                      description: str = "", receipt_email: str = "") -> Intent: ...
 
-    def update_intent(self, intent_id: str, *, amount: int, metadata: Mapping[str, str],
-                      idempotency_key: str) -> Intent: ...
+    def retrieve_intent(self, intent_id: str, *, account: str) -> Intent: ...
 
-    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> Intent: ...
+    def update_intent(self, intent_id: str, *, account: str, amount: int,
+                      metadata: Mapping[str, str], idempotency_key: str,
+                      application_fee: int) -> Intent: ...
 
-    def create_refund(self, *, payment_intent: str, amount: int, reason: str,
-                      metadata: Mapping[str, str], idempotency_key: str) -> Refund: ...
+    def cancel_intent(self, intent_id: str, *, account: str, idempotency_key: str) -> Intent: ...
 
-    def retrieve_refund(self, refund_id: str) -> Refund: ...
+    def create_refund(self, *, account: str, payment_intent: str, amount: int, reason: str,
+                      metadata: Mapping[str, str], idempotency_key: str,
+                      refund_application_fee: bool) -> Refund: ...
 
-    def list_refunds(self, *, payment_intent: str = "", charge: str = "") -> list[Refund]: ...
+    def retrieve_refund(self, refund_id: str, *, account: str) -> Refund: ...
 
-    def verify_event(self, payload: bytes, signature: str | None) -> dict: ...
+    def list_refunds(self, *, account: str, payment_intent: str = "",
+                     charge: str = "") -> list[Refund]: ...
+
+    def verify_event(self, payload: bytes, signature: str | None, *,
+                     connect: bool = False) -> dict: ...
+
+    # -- Connect (the platform's own calls about an account) ------------------------------------
+    def create_account(self, *, email: str, country: str, currency: str,
+                       metadata: Mapping[str, str], idempotency_key: str) -> ConnectedAccount: ...
+
+    def retrieve_account(self, account: str) -> ConnectedAccount: ...
+
+    def onboarding_link(self, account: str, *, refresh_url: str, return_url: str) -> str: ...
+
+    def dashboard_link(self, account: str) -> str: ...
+
+    def balance(self, *, account: str) -> Balance: ...
+
+    def list_payouts(self, *, account: str, limit: int = 10) -> list[Payout]: ...
+
+    def retrieve_dispute(self, dispute_id: str, *, account: str) -> DisputeInfo: ...

@@ -5,7 +5,9 @@ Invariants:
   the webhook task, the return page and the sweeper all go through `reconcile_intent`, which
   acts on the PaymentIntent fetched from Stripe, never on what an event or a URL claims;
 - the tenant of a PaymentIntent is the tenant of the `CheckoutIntent` row we wrote when we
-  created it; an intent whose Stripe metadata names another tenant changes nothing;
+  created it, and it is fetched from the connected account recorded on that row; an intent
+  whose Stripe metadata names another tenant, or an event from another account, changes
+  nothing;
 - a stage is paid once (guarded UPDATE from due/processing), by the payment that settled it;
 - deposit paid -> booking confirmed (confirmation email with a manage link); every stage paid
   -> paid_in_full; each payment gets one receipt email.
@@ -49,10 +51,11 @@ def checkout_for(session: Session, stripe_id: str) -> CheckoutIntent | None:
 @dataclass(frozen=True)
 class Reconciled:
     """`outcome`: recorded, already_recorded, processing, failed, canceled, open, unknown (not
-    one of ours) or tenant_mismatch (ignored); `intent` as fetched from Stripe."""
+    one of ours: nothing was fetched) or tenant_mismatch (ignored); `intent` as fetched from
+    Stripe (None when unknown, or when the event came from another account)."""
 
     outcome: str
-    intent: Intent
+    intent: Intent | None
 
     @property
     def succeeded(self) -> bool:
@@ -60,12 +63,23 @@ class Reconciled:
 
 
 def reconcile_intent(session: Session, stripe_id: str, gateway: PaymentGateway, links: Links, *,
-                     claimed_tenant_id: int | None = None, source: str = "webhook") -> Reconciled:
-    """Fetch the PaymentIntent from Stripe and bring our rows in line with it; commits."""
-    intent = gateway.retrieve_intent(stripe_id)
-    checkout = checkout_for(session, intent.id)
+                     claimed_tenant_id: int | None = None, claimed_account: str | None = None,
+                     source: str = "webhook") -> Reconciled:
+    """Fetch the PaymentIntent from the account it lives on and bring our rows in line with it;
+    commits. `claimed_account`: the account a webhook event came from (it must be that one)."""
+    checkout = checkout_for(session, stripe_id)
     if checkout is None:
-        return Reconciled("unknown", intent)
+        session.commit()
+        return Reconciled("unknown", None)
+    if claimed_account is not None and claimed_account != checkout.stripe_account:
+        log.warning("payment intent %s lives on account %r but the event came from %r: ignored",
+                    stripe_id, checkout.stripe_account, claimed_account)
+        session.commit()
+        return Reconciled("tenant_mismatch", None)
+    account = checkout.stripe_account
+    session.commit()  # no transaction stays open across a call to Stripe
+    intent = gateway.retrieve_intent(stripe_id, account=account)
+    checkout = checkout_for(session, intent.id)
     named = intent.metadata.get("tenant_id")
     if named != str(checkout.tenant_id) or (claimed_tenant_id is not None
                                             and claimed_tenant_id != checkout.tenant_id):
@@ -125,6 +139,8 @@ def _record_card_payment(session: Session, checkout: CheckoutIntent, intent: Int
         tenant_id=checkout.tenant_id, booking_id=checkout.booking_id,
         amount_minor=intent.amount_received, refunded_minor=0, currency=intent.currency,
         method="card", stripe_payment_intent_id=intent.id, stripe_charge_id=intent.latest_charge,
+        stripe_account=checkout.stripe_account,
+        application_fee_minor=min(intent.application_fee, intent.amount_received),
         note="", received_at=now, created_at=now)
     try:
         with session.begin_nested():
@@ -294,9 +310,10 @@ def cancel_open_intent(session: Session, stripe_id: str, gateway: PaymentGateway
     if checkout is None:
         return "unknown"
     key = f"stage-{checkout.stage_id}-pi-v{checkout.version}-cancel"
+    account = checkout.stripe_account
     session.commit()
     try:
-        intent = gateway.cancel_intent(stripe_id, idempotency_key=key)
+        intent = gateway.cancel_intent(stripe_id, account=account, idempotency_key=key)
     except IntentStateConflict:
         return reconcile_intent(session, stripe_id, gateway, links, source="cancel").intent.status
     checkout = checkout_for(session, stripe_id)

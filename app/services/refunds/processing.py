@@ -14,7 +14,10 @@ Invariants:
 - a part settles once: every status change is a guarded UPDATE from the status we read, and
   only the change that wins moves money between `refund_pending_minor` and `refunded_minor`,
   so duplicated or reordered webhooks, the task and the sweeper can all report the same refund;
-- what we act on is the refund fetched from Stripe, matched to a part of the same tenant.
+- what we act on is the refund fetched from Stripe, matched to a part of the same tenant;
+- every call about a part goes to the connected account its payment was made on
+  (`payments.stripe_account`); a refund event from another account changes nothing. The
+  platform fee comes back in proportion (`connect.fees.REFUND_APPLICATION_FEE`).
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from sqlalchemy.orm import Session
 from app.models import Booking, Payment, RefundPart, RefundRequest, Tenant, User
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
+from app.services.connect.fees import REFUND_APPLICATION_FEE
 from app.services.email import outbox as email
 from app.services.payments.gateway import GatewayError, PaymentGateway, Refund, RefundRefused
 from app.services.refunds.requests import STRIPE_REASONS, _reserve, queue_couple_email
@@ -101,17 +105,20 @@ def process_part(session: Session, part_id: int, gateway: PaymentGateway, links:
     session.commit()
     payment = session.get(Payment, part.payment_id)
     request = session.get(RefundRequest, part.request_id)
-    intent_id, tenant_id = payment.stripe_payment_intent_id, part.tenant_id
+    intent_id, tenant_id, account = payment.stripe_payment_intent_id, part.tenant_id, \
+        payment.stripe_account
     metadata = {"tenant_id": str(tenant_id), "booking_id": str(part.booking_id),
                 "refund_request_id": str(part.request_id), "refund_part_id": str(part.id)}
     stale_key = part.first_attempt_at is not None and part.first_attempt_at < clock.now() - KEY_TTL
     amount, key, reason = part.amount_minor, idempotency_key(part), STRIPE_REASONS[request.reason]
     session.commit()  # nothing is held while we talk to Stripe
     try:
-        refund = _existing_refund(gateway, intent_id, part_id) if stale_key else None
+        refund = _existing_refund(gateway, account, intent_id, part_id) if stale_key else None
         if refund is None:
-            refund = gateway.create_refund(payment_intent=intent_id, amount=amount, reason=reason,
-                                           metadata=metadata, idempotency_key=key)
+            refund = gateway.create_refund(account=account, payment_intent=intent_id,
+                                           amount=amount, reason=reason, metadata=metadata,
+                                           idempotency_key=key,
+                                           refund_application_fee=REFUND_APPLICATION_FEE)
     except RefundRefused as exc:
         return _give_up(session, part_id, exc.message, links)
     except GatewayError as exc:
@@ -120,10 +127,11 @@ def process_part(session: Session, part_id: int, gateway: PaymentGateway, links:
     return apply_refund(session, part_id, refund, links, source="task")
 
 
-def _existing_refund(gateway: PaymentGateway, intent_id: str, part_id: int) -> Refund | None:
+def _existing_refund(gateway: PaymentGateway, account: str, intent_id: str, part_id: int
+                     ) -> Refund | None:
     """The refund an earlier attempt created for this part, looked up by our metadata: after
     24 hours Stripe may have forgotten the key, and replaying it would refund twice."""
-    for refund in gateway.list_refunds(payment_intent=intent_id):
+    for refund in gateway.list_refunds(account=account, payment_intent=intent_id):
         if refund.metadata.get("refund_part_id") == str(part_id):
             return refund
     return None
@@ -352,13 +360,19 @@ def _part_for(session: Session, refund: Refund) -> RefundPart | None:
 
 
 def reconcile_refund(session: Session, refund: Refund, links: Links, *,
-                     claimed_tenant_id: int | None = None, source: str = "webhook") -> str:
+                     claimed_tenant_id: int | None = None, account: str | None = None,
+                     source: str = "webhook") -> str:
+    """`account`: the connected account the refund was fetched from; the part's payment must
+    live there."""
     part = _part_for(session, refund)
     if part is None:
         session.rollback()
         return "unknown"
+    payment_account = session.scalar(select(Payment.stripe_account)
+                                      .where(Payment.id == part.payment_id))
     if refund.metadata.get("tenant_id") != str(part.tenant_id) or (
-            claimed_tenant_id is not None and claimed_tenant_id != part.tenant_id):
+            claimed_tenant_id is not None and claimed_tenant_id != part.tenant_id) or (
+            account is not None and account != payment_account):
         log.warning("refund %s belongs to tenant %s but names %s/%s: ignored", refund.id,
                     part.tenant_id, refund.metadata.get("tenant_id"), claimed_tenant_id)
         session.rollback()
@@ -367,17 +381,36 @@ def reconcile_refund(session: Session, refund: Refund, links: Links, *,
     return "processed"
 
 
-def handle_event(session: Session, event_type: str, object_id: str, gateway: PaymentGateway,
-                 links: Links, *, claimed_tenant_id: int | None) -> EventOutcome:
-    """A refund webhook: re-fetch what it names from Stripe and reconcile each refund of ours
-    (charge.refunded names a charge: all its refunds are looked at)."""
-    session.commit()
+def _account_for(session: Session, event_type: str, object_id: str) -> str | None:
+    """The account our rows say the event's object lives on (None: not ours, as far as we know
+    yet: a refund made by a worker that died before recording it)."""
     if event_type == "charge.refunded":
-        refunds = gateway.list_refunds(charge=object_id)
+        return session.scalar(select(Payment.stripe_account)
+                              .where(Payment.stripe_charge_id == object_id))
+    return session.scalar(select(Payment.stripe_account).join(
+        RefundPart, RefundPart.payment_id == Payment.id)
+        .where(RefundPart.stripe_refund_id == object_id))
+
+
+def handle_event(session: Session, event_type: str, object_id: str, gateway: PaymentGateway,
+                 links: Links, *, claimed_tenant_id: int | None,
+                 claimed_account: str | None = None) -> EventOutcome:
+    """A refund webhook: re-fetch what it names from Stripe and reconcile each refund of ours
+    (charge.refunded names a charge: all its refunds are looked at). The object is fetched from
+    the account our rows name; an event from another account changes nothing and asks nothing."""
+    known = _account_for(session, event_type, object_id)
+    session.commit()
+    if known is not None and claimed_account is not None and known != claimed_account:
+        log.warning("refund event for %s from account %r, ours is on %r: ignored", object_id,
+                    claimed_account, known)
+        return EventOutcome("tenant_mismatch")
+    account = known if known is not None else (claimed_account or "")
+    if event_type == "charge.refunded":
+        refunds = gateway.list_refunds(account=account, charge=object_id)
     else:
-        refunds = [gateway.retrieve_refund(object_id)]
-    outcomes = [reconcile_refund(session, r, links, claimed_tenant_id=claimed_tenant_id)
-                for r in refunds]
+        refunds = [gateway.retrieve_refund(object_id, account=account)]
+    outcomes = [reconcile_refund(session, r, links, claimed_tenant_id=claimed_tenant_id,
+                                 account=account) for r in refunds]
     if "processed" in outcomes:
         return EventOutcome("processed")
     return EventOutcome("tenant_mismatch" if "tenant_mismatch" in outcomes else "unknown")
@@ -390,8 +423,9 @@ def reconcile_part(session: Session, part_id: int, gateway: PaymentGateway, link
         session.commit()
         return part.status if part else "missing"
     refund_id = part.stripe_refund_id
+    account = session.scalar(select(Payment.stripe_account).where(Payment.id == part.payment_id))
     session.commit()
-    refund = gateway.retrieve_refund(refund_id)
+    refund = gateway.retrieve_refund(refund_id, account=account or "")
     return apply_refund(session, part_id, refund, links, source="sweeper")
 
 

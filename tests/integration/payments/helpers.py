@@ -81,23 +81,31 @@ def confirm(sim, pi_id: str, payment_method: str = "pm_card_visa"):
     import stripe
 
     try:
-        return sim.client().v1.payment_intents.confirm(pi_id, params={"payment_method": payment_method})
+        return sim.client_for("payment_intent", pi_id).v1.payment_intents.confirm(
+            pi_id, params={"payment_method": payment_method})
     except stripe.CardError as exc:
         return exc
 
 
 def events_for(sim, pi_id: str, event_type: str | None = None) -> list[dict]:
     """The simulator's events about one PaymentIntent, oldest first, as plain dicts."""
-    listed = sim.client().v1.events.list(params={"limit": 100}).to_dict()["data"]
+    listed = sim.client_for("payment_intent", pi_id).v1.events.list(
+        params={"limit": 100}).to_dict()["data"]
     found = [e for e in listed if e["data"]["object"].get("id") == pi_id
              and (event_type is None or e["type"] == event_type)]
     return sorted(found, key=lambda e: e["created"])
 
 
 def signed_post(client, secret: str, event: dict, timestamp: int | None = None):
+    """POST a signed event; one carrying `account` goes to the Connect endpoint (then `secret`
+    is ignored: the Connect endpoint's own secret signs it, as Stripe would)."""
     body = json.dumps(event)
+    path = "/webhooks/stripe"
+    if event.get("account"):
+        path, secret = "/webhooks/stripe/connect", client.application.config[
+            "STRIPE_CONNECT_WEBHOOK_SECRET"]
     header = sign(body, secret, timestamp)
-    return client.post("/webhooks/stripe", data=body, headers={"Stripe-Signature": header},
+    return client.post(path, data=body, headers={"Stripe-Signature": header},
                        content_type="application/json")
 
 
@@ -137,3 +145,8 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+def vendor(sim, account):
+    """A Stripe client acting as the tenant's connected account (what its owner sees)."""
+    return sim.client(account=account.stripe_account)

@@ -15,6 +15,7 @@ from tests.integration.payments.helpers import (
     new_booking,
     payments_of,
     stages,
+    vendor,
 )
 
 
@@ -86,7 +87,7 @@ def test_double_submission_creates_one_intent(app, shop, tenant_a, payments_sim)
     secrets = {client_secret(r.get_data(as_text=True)) for r in results}
     assert len(secrets) == 1
     assert len(creates(payments_sim)) == 1
-    listed = payments_sim.client().v1.payment_intents.list(params={"limit": 10})
+    listed = vendor(payments_sim, tenant_a).v1.payment_intents.list(params={"limit": 10})
     assert [pi.id for pi in listed.data] == [intent_id(secrets.pop())]
 
 
@@ -101,7 +102,7 @@ def test_injected_500s_and_429s_while_creating_are_retried_and_the_page_works(
     attempts = creates(payments_sim)
     assert [a["status"] for a in attempts] == [500, 500, 429, 429, 200]
     assert len({a["idempotency_key"] for a in attempts}) == 1
-    assert len(payments_sim.client().v1.payment_intents.list(params={"limit": 10}).data) == 1
+    assert len(vendor(payments_sim, tenant_a).v1.payment_intents.list(params={"limit": 10}).data) == 1
 
 
 def test_stripe_down_shows_a_clear_error_and_a_later_reload_works(app, client, shop, tenant_a,
@@ -126,11 +127,11 @@ def test_paying_everything_updates_the_amount_on_the_same_intent(app, client, sh
     page = client.get(checkout_path(app, "alpha", tenant_a.tenant_id, deposit["id"], scope="all"))
     html = page.get_data(as_text=True)
     assert "Pay $2,500.00" in html and client_secret(html) == first
-    pi = payments_sim.client().v1.payment_intents.retrieve(intent_id(first))
+    pi = vendor(payments_sim, tenant_a).v1.payment_intents.retrieve(intent_id(first))
     assert pi.amount == 250000
     assert pi.metadata["stage_ids"] == ",".join(str(s["id"]) for s in stages(app, booking_id))
     client.get(checkout_path(app, "alpha", tenant_a.tenant_id, deposit["id"]))
-    assert payments_sim.client().v1.payment_intents.retrieve(intent_id(first)).amount == 75000
+    assert vendor(payments_sim, tenant_a).v1.payment_intents.retrieve(intent_id(first)).amount == 75000
     assert len(creates(payments_sim)) == 1
 
     confirm(payments_sim, intent_id(first))
@@ -144,7 +145,7 @@ def test_a_canceled_intent_is_replaced_by_the_next_version(app, client, shop, te
     deposit = stages(app, booking_id)[0]
     path = checkout_path(app, "alpha", tenant_a.tenant_id, deposit["id"])
     old = intent_id(client_secret(client.get(path).get_data(as_text=True)))
-    payments_sim.client().v1.payment_intents.cancel(old)
+    vendor(payments_sim, tenant_a).v1.payment_intents.cancel(old)
     new = intent_id(client_secret(client.get(path).get_data(as_text=True)))
     assert new != old
     assert [c["idempotency_key"] for c in creates(payments_sim)] == [
@@ -298,7 +299,7 @@ def test_a_create_that_times_out_but_went_through_is_replayed_not_duplicated(app
     assert len(attempts) >= 2 and len({a["idempotency_key"] for a in attempts}) == 1
     # The timed-out request still ran at Stripe: exactly one of the attempts created the intent.
     assert sum(1 for a in attempts if a["status"] == 200 and not a["replayed"]) == 1
-    listed = payments_sim.client().v1.payment_intents.list(params={"limit": 10}).data
+    listed = vendor(payments_sim, tenant_a).v1.payment_intents.list(params={"limit": 10}).data
     assert [pi.id for pi in listed] == [intent_id(client_secret(page.get_data(as_text=True)))]
 
 
@@ -313,7 +314,7 @@ def test_offline_payment_cancels_the_open_checkout_intent(app, client, owner_cli
     response = post_form(owner_client, f"/dashboard/bookings/{booking_id}/payments/offline",
                          {"scope": "next", "method": "cash"}, get_url=f"/dashboard/bookings/{booking_id}/payments")
     assert response.status_code == 302
-    wait_until(lambda: payments_sim.client().v1.payment_intents.retrieve(pi).status == "canceled")
+    wait_until(lambda: vendor(payments_sim, tenant_a).v1.payment_intents.retrieve(pi).status == "canceled")
     assert 'data-state="paid"' in client.get(path).get_data(as_text=True)
     assert [p["method"] for p in payments_of(app, booking_id)] == ["cash"]
 
@@ -332,21 +333,22 @@ class FakeGateway:
         self.intents[pi_id] = intent
         return intent
 
-    def create_intent(self, *, amount, currency, metadata, idempotency_key, description="", receipt_email=""):
+    def create_intent(self, *, account, amount, currency, metadata, idempotency_key, application_fee,
+                      description="", receipt_email=""):
         self.calls.append(("create", idempotency_key, amount))
         return self._intent(f"pi_fake{len(self.intents) + 1}", amount, metadata=metadata)
 
-    def retrieve_intent(self, intent_id):
+    def retrieve_intent(self, intent_id, *, account):
         self.calls.append(("retrieve", intent_id))
         return self.intents[intent_id]
 
-    def update_intent(self, intent_id, *, amount, metadata, idempotency_key):
+    def update_intent(self, intent_id, *, account, amount, metadata, idempotency_key, application_fee):
         from app.services.payments.gateway import IntentStateConflict
 
         self.calls.append(("update", idempotency_key, amount))
         raise IntentStateConflict()
 
-    def cancel_intent(self, intent_id, *, idempotency_key):
+    def cancel_intent(self, intent_id, *, account, idempotency_key):
         self.calls.append(("cancel", idempotency_key))
         old = self.intents[intent_id]
         return self._intent(intent_id, old.amount, "canceled", old.metadata)
@@ -354,6 +356,7 @@ class FakeGateway:
 
 def test_an_amount_stripe_will_not_update_replaces_the_intent_and_cancels_the_old(app, shop, tenant_a):
     from app.extensions import db
+    from app.services.connect.fees import FeePolicy
     from app.services.payments import checkout
     from app.web.links import WebLinks
 
@@ -361,9 +364,10 @@ def test_an_amount_stripe_will_not_update_replaces_the_intent_and_cancels_the_ol
     deposit = stages(app, booking_id)[0]
     gateway = FakeGateway()
     with app.app_context():
-        first = checkout.open_checkout(db.session, tenant_a.tenant_id, deposit["id"], gateway, WebLinks(app))
+        first = checkout.open_checkout(db.session, tenant_a.tenant_id, deposit["id"], gateway, WebLinks(app),
+                                       fees=FeePolicy())
         everything = checkout.open_checkout(db.session, tenant_a.tenant_id, deposit["id"], gateway,
-                                            WebLinks(app), pay_all=True)
+                                            WebLinks(app), pay_all=True, fees=FeePolicy())
         db.session.remove()
     assert (first.intent_id, first.amount_minor) == ("pi_fake1", 75000)
     assert (everything.intent_id, everything.amount_minor) == ("pi_fake2", 250000)

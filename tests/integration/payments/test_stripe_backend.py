@@ -37,11 +37,11 @@ def backend_app(app, stripe_backend):
             app.config[k] = v
 
 
-def _confirm(backend, pi: str, payment_method: str = "pm_card_visa"):
+def _confirm(backend, pi: str, payment_method: str = "pm_card_visa", account: str | None = None):
     import stripe
 
     try:
-        return backend.client().v1.payment_intents.confirm(
+        return backend.client(account=account).v1.payment_intents.confirm(
             pi, params={"payment_method": payment_method, "return_url": "https://example.com/return"})
     except stripe.CardError as exc:
         return exc
@@ -51,19 +51,26 @@ def test_gateway_create_is_idempotent_and_maps_state_errors(app, backend_app):
     from app.adapters.stripe_gateway import gateway_for
 
     gateway = gateway_for(app)
+    account = backend_app.connected_account("acct_1Gatewaytest")
     key = f"stage-{uuid.uuid4().hex}-pi-v1"
-    first = gateway.create_intent(amount=1234, currency="EUR", metadata={"tenant_id": "1"},
-                                  idempotency_key=key)
-    again = gateway.create_intent(amount=1234, currency="EUR", metadata={"tenant_id": "1"},
-                                  idempotency_key=key)
+    first = gateway.create_intent(account=account, amount=1234, currency="EUR",
+                                  metadata={"tenant_id": "1"}, idempotency_key=key,
+                                  application_fee=37)
+    again = gateway.create_intent(account=account, amount=1234, currency="EUR",
+                                  metadata={"tenant_id": "1"}, idempotency_key=key,
+                                  application_fee=37)
     assert again.id == first.id and first.currency == "EUR" and first.open
-    updated = gateway.update_intent(first.id, amount=2000, metadata={"stage_ids": "1,2"},
-                                    idempotency_key=key + "-r1")
+    assert first.application_fee == 37
+    updated = gateway.update_intent(first.id, account=account, amount=2000,
+                                    metadata={"stage_ids": "1,2"}, idempotency_key=key + "-r1",
+                                    application_fee=60)
     assert updated.amount == 2000 and updated.metadata["stage_ids"] == "1,2"
-    canceled = gateway.cancel_intent(first.id, idempotency_key=key + "-cancel")
+    assert updated.application_fee == 60
+    canceled = gateway.cancel_intent(first.id, account=account, idempotency_key=key + "-cancel")
     assert canceled.status == "canceled"
     with pytest.raises(IntentStateConflict):
-        gateway.update_intent(first.id, amount=3000, metadata={}, idempotency_key=key + "-r2")
+        gateway.update_intent(first.id, account=account, amount=3000, metadata={},
+                              idempotency_key=key + "-r2", application_fee=0)
 
 
 def test_deposit_is_paid_and_recorded_once(app, client, shop, tenant_a, backend_app):
@@ -73,10 +80,10 @@ def test_deposit_is_paid_and_recorded_once(app, client, shop, tenant_a, backend_
     pi = intent_id(client_secret(html))
     assert client_secret(client.get(path).get_data(as_text=True)).startswith(pi)
 
-    declined = _confirm(backend_app, pi, "pm_card_chargeDeclined")
+    declined = _confirm(backend_app, pi, "pm_card_chargeDeclined", tenant_a.stripe_account)
     page = client.get(f"{path}/return?payment_intent={pi}").get_data(as_text=True)
     assert declined is not None and 'data-state="failed"' in page and "declined" in page
-    _confirm(backend_app, pi)
+    _confirm(backend_app, pi, account=tenant_a.stripe_account)
     for _ in range(2):
         page = client.get(f"{path}/return?payment_intent={pi}").get_data(as_text=True)
         assert 'data-state="succeeded"' in page

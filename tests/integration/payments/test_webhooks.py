@@ -21,6 +21,7 @@ from tests.integration.payments.helpers import (
     signed_post,
     stages,
     stored_events,
+    vendor,
     wait_until,
 )
 
@@ -129,11 +130,12 @@ def test_event_naming_tenant_a_never_changes_tenant_b(app, client, shop, shop_b,
     assert process_stored(app, "evt_lying") == "ignored"
     assert payments_of(app, booking_b) == [] and booking_status(app, booking_b) == "pending_deposit"
     assert stages(app, booking_b)[0]["status"] == "due"
-    # An intent that is not ours at all.
+    # An intent that is not ours at all: nothing is asked of Stripe, nothing changes.
     unknown = _event("pi_not_ours", tenant_id=tenant_a.tenant_id, event_id="evt_unknown")
     signed_post(client, secret, unknown)
-    # Stripe answers 404 for an intent that does not exist: ignored once, never retried.
+    asked = len(payments_sim.control.requests("/v1/payment_intents/pi_not_ours"))
     assert process_stored(app, "evt_unknown") == "ignored"
+    assert len(payments_sim.control.requests("/v1/payment_intents/pi_not_ours")) == asked == 0
     assert stored_events(app)[1]["status"] == "ignored" and stored_events(app)[1]["attempts"] == 1
     # The genuine event for tenant B's intent does record tenant B's payment.
     genuine = events_for(payments_sim, pi_b, "payment_intent.succeeded")[0]
@@ -169,7 +171,7 @@ def test_intent_whose_metadata_was_changed_to_tenant_a_is_ignored(app, client, s
     booking_b = new_booking(app, tenant_b, shop_b.package_id)
     path_b = checkout_path(app, "bravo", tenant_b.tenant_id, stages(app, booking_b)[0]["id"])
     pi_b = intent_id(client_secret(client.get(path_b).get_data(as_text=True)))
-    payments_sim.client().v1.payment_intents.update(
+    vendor(payments_sim, tenant_b).v1.payment_intents.update(
         pi_b, params={"metadata": {"tenant_id": str(tenant_a.tenant_id)}})
     confirm(payments_sim, pi_b)
     event = events_for(payments_sim, pi_b, "payment_intent.succeeded")[0]

@@ -114,10 +114,14 @@ def money(app, booking_id: int) -> list[dict]:
 
 
 def sim_refunds(sim, pi: str | None = None) -> list[dict]:
-    params = {"limit": 100}
+    """The simulator's refunds (of one PaymentIntent), newest first, whatever their account."""
     if pi:
-        params["payment_intent"] = pi
-    return sim.client().v1.refunds.list(params=params).to_dict()["data"]
+        return sim.client_for("payment_intent", pi).v1.refunds.list(
+            params={"limit": 100, "payment_intent": pi}).to_dict()["data"]
+    from stripe_sim.listing import public
+
+    with sim.app.store.lock:
+        return [public(r) for r in sim.app.store.all("refund")]
 
 
 def refund_creates(sim) -> list[dict]:

@@ -13,6 +13,7 @@ from tests.integration.payments.helpers import (
     process_stored,
     signed_post,
     stored_events,
+    vendor,
     wait_until,
 )
 from tests.integration.refunds.helpers import (
@@ -261,7 +262,7 @@ def test_duplicated_and_reordered_refund_webhooks_leave_a_consistent_state(
     part = _part(app, booking_id)
     assert run_part(app, part["id"]) == "processing"
     payments_sim.control.settle_refunds()
-    listed = payments_sim.client().v1.events.list(params={"limit": 100}).to_dict()["data"]
+    listed = vendor(payments_sim, tenant_a).v1.events.list(params={"limit": 100}).to_dict()["data"]
     events = sorted((e for e in listed if e["type"] in (
         "charge.refunded", "refund.created", "refund.updated")), key=lambda e: e["created"])
     assert {e["type"] for e in events} == {"charge.refunded", "refund.created", "refund.updated"}
@@ -312,7 +313,8 @@ def test_a_part_given_up_on_a_lost_answer_that_stripe_made_settles_and_cannot_re
     def webhook(event_type, refund_id):
         with app.app_context():
             refund_processing.handle_event(db.session, event_type, refund_id, gateway_for(app),
-                                           WebLinks(app), claimed_tenant_id=tenant_a.tenant_id)
+                                           WebLinks(app), claimed_tenant_id=tenant_a.tenant_id,
+                                           claimed_account=tenant_a.stripe_account)
             db.session.remove()
 
     [refund] = sim_refunds(payments_sim)

@@ -20,3 +20,13 @@ def new_intent(client: stripe.StripeClient, amount: int = 5000, currency: str = 
     params: dict[str, Any] = {"amount": amount, "currency": currency,
                               "payment_method_types": ["card"], **extra}
     return client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
+
+
+def direct_charge(client: stripe.StripeClient, account: str, amount: int = 5000,
+                  currency: str = "usd", **extra: Any) -> stripe.PaymentIntent:
+    """A succeeded PaymentIntent made on a connected account (a direct charge)."""
+    params: dict[str, Any] = {"amount": amount, "currency": currency,
+                              "payment_method": "pm_card_visa", "confirm": True,
+                              "payment_method_types": ["card"], **extra}
+    return client.v1.payment_intents.create(  # type: ignore[arg-type]
+        params=params, options={"stripe_account": account})

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.payment import EVENT_STATUSES
 from app.services.bookings import availability, catalog
 from app.services.bookings import lifecycle as bookings
+from app.services.connect import disputes as connect_disputes
 from app.services.payments import events as stripe_events
 from app.services.payments import recording as payments
 from app.services.payments import settings as payment_settings
@@ -42,6 +43,8 @@ def booking_payments(booking_id: int):
     money = payment_stages.booking_money(db.session, tenant.id, booking.id)
     return render_template("dashboard/payments/_booking.html", tenant=tenant, booking=booking,
                            money=money, fmt=_fmt(tenant), form=OfflinePaymentForm(),
+                           disputes=connect_disputes.disputes_for_booking(db.session, tenant.id,
+                                                                          booking.id),
                            methods=payments.OFFLINE_METHODS,
                            today=availability.local_today(db.session, tenant.id))
 
@@ -68,6 +71,8 @@ def booking_offline_payment(booking_id: int):
             flash("Payment recorded.", "success")
             return redirect(url_for("dashboard.booking_detail", booking_id=booking.id))
     return render_template("dashboard/payments/offline.html", tenant=tenant, booking=booking, money=money,
+                           disputes=connect_disputes.disputes_for_booking(db.session, tenant.id,
+                                                                          booking.id),
                            form=form, fmt=_fmt(tenant), methods=payments.OFFLINE_METHODS,
                            today=availability.local_today(db.session, tenant.id)), 400
 

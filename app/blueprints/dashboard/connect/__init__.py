@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.connect import routes  # noqa: F401
