@@ -193,7 +193,9 @@ def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
                     row.attempts, row.last_error)
         raise
     row = session.get(StripeEvent, event_row_id)
-    if result.outcome in ("unknown", "tenant_mismatch"):
+    if result.outcome == "unknown":
+        return _finish(session, row, "ignored", f"unknown object: not one of ours ({row.object_id})")
+    if result.outcome == "tenant_mismatch":
         return _finish(session, row, "ignored", result.outcome)
     return _finish(session, row, "processed", "")
 

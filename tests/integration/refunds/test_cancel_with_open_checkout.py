@@ -49,7 +49,7 @@ def _emails(app, kind: str, to: str | None = None) -> list:
 
 
 def _intent_status(sim, pi: str) -> str:
-    return sim.client().v1.payment_intents.retrieve(pi).status
+    return sim.client_for("payment_intent", pi).v1.payment_intents.retrieve(pi).status
 
 
 def test_status_button_cancel_voids_the_stages_and_the_open_checkout_cannot_pay(
@@ -64,7 +64,8 @@ def test_status_button_cancel_voids_the_stages_and_the_open_checkout_cannot_pay(
 
     with pytest.raises(stripe.InvalidRequestError, match="status of canceled"):
         # Stripe.js on the page the couple left open presses Pay.
-        payments_sim.client().v1.payment_intents.confirm(pi, params={"payment_method": "pm_card_visa"})
+        payments_sim.client_for("payment_intent", pi).v1.payment_intents.confirm(
+            pi, params={"payment_method": "pm_card_visa"})
     assert _intent_status(payments_sim, pi) == "canceled" and payments_of(app, booking_id) == []
     assert len(_emails(app, "booking_canceled")) == 1
     assert requests(app, booking_id) == []  # the status button never refunds
