@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.adapters import pdf
-from app.services.shared.money import format_money
+from app.services.shared.money import money_filter
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "pdf"
 TITLES = {"invoice": "Invoice", "receipt": "Receipt", "credit_note": "Credit note"}
@@ -21,14 +21,14 @@ def _templates() -> Environment:
         # Autoescape everything: couple names, venues and the tenant's terms are user text.
         _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                            undefined=StrictUndefined)
+        _env.filters["money"] = money_filter
     return _env
 
 
 def html_for(snapshot: dict) -> str:
-    currency, locale = snapshot["currency"], snapshot["locale"]
     return _templates().get_template("document.html").render(
         snap=snapshot, doc={"title": TITLES[snapshot["kind"]], "number": snapshot["number"]},
-        money=lambda minor: format_money(minor, currency, locale),
+        money_currency=snapshot["currency"], money_locale=snapshot["locale"],
         font_css=pdf.font_face_css())
 
 

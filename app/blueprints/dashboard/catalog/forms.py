@@ -5,14 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.blueprints.forms_common import AmountField
 from app.services.bookings.catalog import DESCRIPTION_MAX, TITLE_MAX
 
 
 class PackageForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=DESCRIPTION_MAX)])
-    price = StringField("Price", validators=[DataRequired("Enter a price."), Length(max=20)],
-                        description="For example 2500.00")
+    price = AmountField("Price", validators=[DataRequired("Enter a price.")])
 
 
 class AddOnForm(PackageForm):

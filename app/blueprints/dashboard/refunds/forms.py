@@ -5,19 +5,19 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.blueprints.forms_common import AmountField
 from app.services.refunds.requests import NOTE_MAX, REASON_LABELS
 
 
 class RefundForm(FlaskForm):
-    amount = StringField("Amount", validators=[Length(max=20)],
-                         description="At most what is still refundable.")
+    amount = AmountField("Amount", description="At most what is still refundable.")
     reason = SelectField("Reason", choices=list(REASON_LABELS.items()),
                          default="requested_by_customer")
     note = TextAreaField("Note (for your records)", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
 class CancelWithRefundForm(FlaskForm):
-    refund_amount = StringField("Refund with the cancellation", validators=[Length(max=20)],
+    refund_amount = AmountField("Refund with the cancellation",
                                 description="The policy's amount is filled in; any other amount "
                                             "is recorded as an override.")
     note = TextAreaField("Note (for your records)", validators=[Optional(), Length(max=NOTE_MAX)])
