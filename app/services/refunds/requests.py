@@ -124,13 +124,22 @@ def split(session: Session, tenant_id: int, booking_id: int, amount_minor: int) 
                                           f"{_money_text(session, tenant_id, step, booking.currency)}."})
     if amount_minor > refundable:
         raise RefundExceedsRefundable(_money_text(session, tenant_id, refundable, booking.currency))
-    lines, rest = [], amount_minor
-    for payment in payments:
-        take = min(rest, left_on(payment))
-        if take > 0:
-            lines.append(SplitLine(payment, take))
-            rest -= take
+    takes = allocate(amount_minor, [left_on(p) for p in payments])
+    lines = [SplitLine(payment, take) for payment, take in zip(payments, takes, strict=True)
+             if take > 0]
     return Split(lines, amount_minor, refundable, booking.currency)
+
+
+def allocate(amount_minor: int, available: list[int]) -> list[int]:
+    """How much of `amount_minor` comes out of each payment, in the order given: each takes what
+    it still has, so the takes sum to the amount (when it is at most the total available), none
+    is negative, and each stays a multiple of the currency's step when the inputs are."""
+    takes, rest = [], amount_minor
+    for left in available:
+        take = max(0, min(rest, left))
+        takes.append(take)
+        rest -= take
+    return takes
 
 
 def requests_for(session: Session, tenant_id: int, booking_id: int) -> list[RefundRequest]:

@@ -9,6 +9,7 @@ No float ever touches an amount.
 """
 from __future__ import annotations
 
+import copy
 import unicodedata
 from decimal import ROUND_DOWN, Decimal
 
@@ -58,7 +59,9 @@ def amount_to_form_text(amount_minor: int, currency: str, locale: str | None = N
     if value != value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):
         places = rules.api_exponent  # an old amount finer than the display: keep every digit
     loc = _locale(locale)
-    pattern = parse_pattern(loc.decimal_formats.get(None))
+    # A copy: Babel shares the locale's pattern object, and changing it would change every
+    # later format and strict parse in this locale.
+    pattern = copy.copy(parse_pattern(loc.decimal_formats.get(None)))
     pattern.frac_prec = (places, places)
     return pattern.apply(value, loc)
 
