@@ -97,6 +97,12 @@ def test_every_money_form_refuses_every_bad_amount_and_writes_nothing(app, germa
                             query_string={"amount": bad}, headers={"HX-Request": "true"})
         assert preview.status_code == 200 and 'data-testid="split-problem"' in preview.get_data(
             as_text=True), bad
+    for bad in [*BAD, "101", "12.5"]:  # percentages: German decimals, 0 to 100
+        response = owner.post("/dashboard/refunds/policy",
+                              data={"tiers-0-days": "30", "tiers-0-percent": bad,
+                                    "csrf_token": token})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400 and ("error-summary" in body or "class=\"error\"" in body), bad
     assert _state(app, account.tenant_id, booking_id) == before
 
 
@@ -116,6 +122,10 @@ def test_money_forms_show_the_expected_format_and_name_it_in_the_error(app, germ
     assert [p[2] for p in _state(app, account.tenant_id, booking_id)["packages"]] == [250_000, 150_000]
     settings = owner.get("/dashboard/payments/settings").get_data(as_text=True)
     assert 'placeholder="1.234,50"' in settings
+    policy = owner.post("/dashboard/refunds/policy", data={
+        "tiers-0-days": "30", "tiers-0-percent": "12,5", "csrf_token": token})
+    assert policy.status_code == 302
+    assert 'value="12,5"' in owner.get("/dashboard/refunds/policy").get_data(as_text=True)
 
 
 def test_signup_and_settings_refuse_currencies_stripe_cannot_charge(app, owner_client,

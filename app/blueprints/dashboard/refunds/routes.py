@@ -14,7 +14,7 @@ from app.services.refunds import policy as cancellation_policy
 from app.services.refunds import processing as refund_processing
 from app.services.refunds import requests as refunds
 from app.services.shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from app.services.shared.money import AmountError, amount_to_form_text, parse_amount
+from app.services.shared.money import AmountError, amount_to_form_text, format_percent_bp, parse_amount
 from app.web.links import current_links
 
 
@@ -152,7 +152,7 @@ def cancellation_policy_page():
     if request.method == "POST":
         form = CancellationPolicyForm()
     else:
-        rows = [{"days": str(t["min_days"]), "percent": f"{t['percent_bp'] / 100:g}"}
+        rows = [{"days": str(t["min_days"]), "percent": format_percent_bp(t["percent_bp"], tenant.locale)}
                 for t in current["tiers"]]
         form = CancellationPolicyForm(data={"deposit_refundable": current["deposit_refundable"],
                                             "tiers": rows + [{}] * (4 - len(rows))})
