@@ -45,9 +45,10 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
 
 
 def format_money(amount_minor: int, currency: str, locale: str | None = None) -> str:
-    """An amount as people read it, in `locale` (Babel shows the currency's usual decimals)."""
+    """An amount as people read it, in `locale` (Babel shows the currency's usual decimals, and
+    more only for an old amount finer than them: a figure is never rounded for display)."""
     return format_currency(to_major(amount_minor, currency), currency.upper(),
-                           locale=locale or DEFAULT_LOCALE)
+                           locale=locale or DEFAULT_LOCALE, decimal_quantization=False)
 
 
 def amount_to_form_text(amount_minor: int, currency: str, locale: str | None = None) -> str:
