@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app wsgi seed-demo`, `flask --app wsgi run-embedded`."""
+"""Operator commands: `flask --app wsgi seed-demo`, `run-embedded`, `money-check`."""
 from __future__ import annotations
 
 import os
@@ -9,6 +9,7 @@ import time
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from app.config import PROJECT_ROOT, simulator_port
 from app.extensions import db
@@ -39,6 +40,21 @@ DEMO_CATALOG = {
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(run_embedded)
+    app.cli.add_command(money_check)
+
+
+@click.command("money-check")
+@with_appcontext
+def money_check() -> None:
+    """List tenants and amounts the currency rules refuse; exit 1 when there are any."""
+    from app.services.accounts import currency_review
+
+    findings = currency_review.review(db.session)
+    for f in findings:
+        click.echo(f"tenant {f.tenant_id} ({f.slug}): {f.problem}")
+    if findings:
+        sys.exit(1)
+    click.echo("Every tenant's currency and open amounts follow Stripe's currency rules.")
 
 
 @click.command("seed-demo")

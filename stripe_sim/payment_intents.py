@@ -16,16 +16,11 @@ import re
 import time
 from typing import Any
 
-from . import balances, cards, charges, errors
+from . import balances, cards, charges, currencies, errors
 from . import params as p
 from .listing import LIST_PARAMS, expanded, paginate, public
 from .state import Ctx, Store, new_id
 
-# Stripe's minimum charge amounts, in minor units (others default to 50).
-MINIMUMS = {"usd": 50, "eur": 50, "gbp": 30, "jpy": 50, "chf": 50, "aud": 50, "cad": 50,
-            "nzd": 50, "sek": 300, "nok": 300, "dkk": 250, "mxn": 1000, "hkd": 400,
-            "sgd": 50, "inr": 50, "pln": 200, "czk": 1500, "huf": 17500, "brl": 50}
-ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "pyg", "ugx", "xof", "xaf", "isk", "bif"}
 CREATE_PARAMS = ("amount", "currency", "metadata", "receipt_email", "description",
                  "automatic_payment_methods", "payment_method_types", "payment_method",
                  "confirm", "return_url", "capture_method", "statement_descriptor",
@@ -50,12 +45,8 @@ def _find(store: Store, id_: str) -> dict[str, Any]:
 
 def _amount(params: dict[str, Any], currency: str, required: bool) -> int | None:
     amount = p.as_int(params, "amount", required=required, minimum=1)
-    minimum = MINIMUMS.get(currency, 50)
-    if amount is not None and amount < minimum:
-        shown = (f"{minimum} {currency}" if currency in ZERO_DECIMAL
-                 else f"{minimum / 100:.2f} {currency}")
-        raise errors.invalid(f"Amount must be at least {shown}", code="amount_too_small",
-                             param="amount")
+    if amount is not None:
+        currencies.check_amount(amount, currency)
     return amount
 
 
@@ -65,6 +56,7 @@ def _currency(params: dict[str, Any], required: bool) -> str | None:
         return None
     if not re.fullmatch(r"[A-Za-z]{3}", raw):
         raise errors.invalid(f"Invalid currency: {raw.lower()}.", param="currency")
+    currencies.check_currency(raw.lower())
     return raw.lower()
 
 
@@ -185,6 +177,8 @@ def update(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str
         raise _unexpected(pi, "update")
     currency = _currency(params, required=False) or pi["currency"]
     amount = _amount(params, currency, required=False)
+    if amount is None and currency != pi["currency"]:
+        currencies.check_amount(pi["amount"], currency)
     if amount is not None:
         pi["amount"] = amount
     if "application_fee_amount" in params:

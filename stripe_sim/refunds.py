@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import balances, charges, errors
+from . import balances, charges, currencies, errors
 from . import params as p
 from .listing import paginate, public
 from .state import Ctx, Store, new_id
@@ -23,7 +23,7 @@ FAILURE_REASON = "expired_or_canceled_card"
 
 
 def _money(amount: int, currency: str) -> str:
-    return f"{amount / 100:.2f} {currency}"
+    return currencies.shown(amount, currency)
 
 
 def _charge_for(store: Store, params: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +66,7 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                                  code="charge_already_refunded")
     if amount is None:
         amount = remaining
+    currencies.check_amount(amount, charge["currency"], charge=False)
     if amount > remaining:
         raise errors.state_error(
             f"Refund amount ({_money(amount, charge['currency'])}) is greater than unrefunded "

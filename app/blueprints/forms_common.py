@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 
+from flask import g
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.services.shared.errors import ValidationFailed
+from app.services.shared.money import INPUT_MAX, amount_example
 
 # C0 controls and DEL. Multi-line fields (textareas) may hold tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -66,3 +68,17 @@ class ToggleForm(Form):
 
 class PlainForm(Form):
     """A button that only needs CSRF protection."""
+
+
+class AmountField(StringField):
+    """An amount typed in the signed-in business's locale; the hint and placeholder show the
+    expected format ("1.234,50" in de_DE). Parsing is the service's (`money.parse_amount`)."""
+
+    def __init__(self, label=None, validators=None, description: str = "", **kwargs) -> None:
+        tenant = g.get("tenant")
+        if tenant is not None:
+            example = amount_example(tenant.currency, tenant.locale)
+            description = f"{description} Format: {example} ({tenant.currency}).".strip()
+            kwargs.setdefault("render_kw", {"placeholder": example, "inputmode": "decimal"})
+        super().__init__(label, [*(validators or []), Length(max=INPUT_MAX)],
+                         description=description, **kwargs)

@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -43,8 +44,8 @@ class Booking(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"))
     package_title: Mapped[str] = mapped_column(String(120))
-    package_price_minor: Mapped[int] = mapped_column(Integer)
-    total_minor: Mapped[int] = mapped_column(Integer)
+    package_price_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20))
     couple_names: Mapped[str] = mapped_column(String(200))
@@ -79,7 +80,7 @@ class BookingAddOn(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
     add_on_id: Mapped[int] = mapped_column(ForeignKey("add_ons.id"))
     title: Mapped[str] = mapped_column(String(120))
-    price_minor: Mapped[int] = mapped_column(Integer)
+    price_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
 
     booking: Mapped[Booking] = relationship(back_populates="add_ons")

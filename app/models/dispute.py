@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, one_of
@@ -26,7 +26,7 @@ class Dispute(Base):
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     stripe_dispute_id: Mapped[str] = mapped_column(String(255), unique=True)
     stripe_account: Mapped[str] = mapped_column(String(255))
-    amount_minor: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(30))

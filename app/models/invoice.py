@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -107,8 +108,8 @@ class Document(Base):
                                                    index=True)
     customer_name: Mapped[str] = mapped_column(String(200))
     customer_email: Mapped[str] = mapped_column(String(254))
-    total_minor: Mapped[int] = mapped_column(Integer)
-    tax_minor: Mapped[int] = mapped_column(Integer)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     snapshot: Mapped[dict] = mapped_column(JSON)
     # Rendered once from the snapshot (by the task, or by the first download if the task was

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -50,7 +51,7 @@ class PaymentSettings(Base):
     package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"), nullable=True)
     mode: Mapped[str] = mapped_column(String(12))
     deposit_bp: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    deposit_fixed_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    deposit_fixed_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
     balance_due_days: Mapped[int] = mapped_column(Integer)
     # [{"share_bp": 3000, "anchor": "booking"|"event", "offset_days": 60}, ...], 2 to 4 entries
@@ -82,7 +83,7 @@ class PaymentStage(Base):
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(12))
     label: Mapped[str] = mapped_column(String(80))
-    amount_minor: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     due_anchor: Mapped[str] = mapped_column(String(8))
     due_offset_days: Mapped[int] = mapped_column(Integer)
@@ -118,7 +119,7 @@ class CheckoutIntent(Base):
     version: Mapped[int] = mapped_column(Integer)
     # Bumped on each update of the amount, so each update has its own idempotency key.
     revision: Mapped[int] = mapped_column(Integer, default=0)
-    amount_minor: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     stage_ids: Mapped[list] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(40))
@@ -149,10 +150,10 @@ class Payment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
-    amount_minor: Mapped[int] = mapped_column(Integer)
-    refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     # Held by refund parts still on their way (pending/processing at our end or Stripe's).
-    refund_pending_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refund_pending_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True,
@@ -160,7 +161,7 @@ class Payment(Base):
     stripe_charge_id: Mapped[str] = mapped_column(String(255), default="")
     # Where the charge lives (refunds and disputes are made there) and the platform's fee on it.
     stripe_account: Mapped[str] = mapped_column(String(255), default="", server_default="")
-    application_fee_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    application_fee_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -56,7 +56,7 @@ class RefundRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
-    amount_minor: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(24))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -88,7 +88,7 @@ class RefundPart(Base):
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     # A part retried after Stripe failed its refund: the new part (new key) names the old one.
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("refund_parts.id"), nullable=True)
-    amount_minor: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(12), default="pending")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)

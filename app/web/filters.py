@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask
+from flask import Flask, g
 from markupsafe import Markup, escape
 
-from app.services.shared.money import format_money
+from app.services.shared.money import money_filter
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -18,10 +18,13 @@ def linkify(text: str) -> Markup:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["money"] = money_filter
     app.jinja_env.filters["linkify"] = linkify
 
     @app.context_processor
     def inject_globals():
+        # Pages of a business (dashboard, portal, payment pages) show money in its locale.
+        tenant = g.get("tenant")
         return {"mais_version": app.config["MAIS_VERSION"],
-                "dev_mailbox": app.config["DEV_MAILBOX"]}
+                "dev_mailbox": app.config["DEV_MAILBOX"],
+                "money_locale": getattr(tenant, "locale", None)}

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015_stripe_connect'
-down_revision = "0012_sessions_and_verification"
+down_revision = "0014_money_bigint"
 branch_labels = None
 depends_on = None
 
@@ -33,7 +33,7 @@ def upgrade():
         batch_op.add_column(sa.Column('stripe_account', sa.String(length=255), server_default='', nullable=False))
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stripe_account', sa.String(length=255), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('application_fee_minor', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('application_fee_minor', sa.BigInteger(), server_default='0', nullable=False))
         batch_op.create_check_constraint(
             'application_fee_within_amount',
             'application_fee_minor >= 0 AND application_fee_minor <= amount_minor')
@@ -47,7 +47,7 @@ def upgrade():
         sa.Column('payment_id', sa.Integer(), nullable=False),
         sa.Column('stripe_dispute_id', sa.String(length=255), nullable=False),
         sa.Column('stripe_account', sa.String(length=255), nullable=False),
-        sa.Column('amount_minor', sa.Integer(), nullable=False),
+        sa.Column('amount_minor', sa.BigInteger(), nullable=False),
         sa.Column('currency', sa.String(length=3), nullable=False),
         sa.Column('reason', sa.String(length=40), nullable=False),
         sa.Column('status', sa.String(length=30), nullable=False),

@@ -13,7 +13,6 @@ from app.services.connect.fees import FeePolicy
 from app.services.payments import checkout
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import InvalidLink
-from app.services.shared.money import format_money
 from app.web.links import current_links, read_stage_ref, stage_ref
 from app.web.security import no_referrer
 from app.web.transactions import writes
@@ -29,10 +28,6 @@ def stripe_js_url() -> str:
     return "https://js.stripe.com/v3/"
 
 
-def _money(amount: int, currency: str) -> str:
-    return format_money(amount, currency, g.tenant.locale or "en_US")
-
-
 @bp.get("/pay/<ref>")
 @writes
 def checkout_page(ref: str):
@@ -43,8 +38,7 @@ def checkout_page(ref: str):
                                   fees=FeePolicy.from_config(current_app.config))
     return render_template(
         "pay/checkout.html", tenant=g.tenant, view=view, ref=ref, pay_all=pay_all,
-        amount_text=_money(view.amount_minor, view.currency) if view.state == "open" else "",
-        shown=booking_emails.describe(view.booking, g.tenant), money=_money,
+        shown=booking_emails.describe(view.booking, g.tenant),
         stripe_js=stripe_js_url(), publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         return_url=url_for(".payment_return", ref=ref, _external=True))
 
@@ -61,7 +55,7 @@ def payment_return(ref: str):
     return render_template(
         "pay/return.html", tenant=g.tenant, result=result, booking=result.booking, ref=ref,
         next_ref=next_ref,
-        money=money, fmt=_money, amount_text=_money(result.amount_minor, result.currency),
+        money=money,
         shown=booking_emails.describe(result.booking, g.tenant))
 
 
@@ -82,6 +76,6 @@ def pay_balance(token: str):
                          scope="all" if request.args["go"] == "all" else None)
         return redirect(target)
     return render_template(
-        "pay/balance.html", tenant=g.tenant, booking=booking, money=money, fmt=_money, token=token,
+        "pay/balance.html", tenant=g.tenant, booking=booking, money=money, token=token,
         payable=booking.status in checkout.PAYABLE,
         shown=booking_emails.describe(booking, g.tenant))

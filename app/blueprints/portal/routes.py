@@ -23,7 +23,6 @@ from app.services.payments import stages as payment_stages
 from app.services.refunds import policy as cancellation_policy
 from app.services.refunds import requests as refunds
 from app.services.shared.errors import DateTaken, InvalidLink, InvalidTransition, ValidationFailed
-from app.services.shared.money import format_money
 from app.tasks.bookings import send_booking_links
 from app.web.links import current_links
 from app.web.security import no_referrer
@@ -43,10 +42,6 @@ def _booking(token: str, action: str):
         raise fresh_link_error() from None
 
 
-def _money_text(amount_minor: int, currency: str) -> str:
-    return format_money(amount_minor, currency, g.tenant.locale or "en_US")
-
-
 def _summary(booking):
     return booking_emails.describe(booking, g.tenant)
 
@@ -63,8 +58,7 @@ def manage(token: str):
                            document_titles=invoice_pdf.TITLES,
                            balance=money.outstanding_minor
                            if booking.status not in ("canceled", "expired") else None,
-                           refund_requests=refunds.requests_for(db.session, g.tenant.id, booking.id),
-                           money_text=_money_text)
+                           refund_requests=refunds.requests_for(db.session, g.tenant.id, booking.id))
 
 
 def _picker_month(booking, month_arg: str | None) -> tuple[int, int]:
@@ -154,13 +148,11 @@ def cancel(token: str):
             return render_template("portal/done.html", tenant=g.tenant, booking=booking,
                                    shown=_summary(booking), action="canceled",
                                    refund_requests=refunds.requests_for(db.session, g.tenant.id,
-                                                                        booking.id),
-                                   money_text=_money_text)
+                                                                        booking.id))
     status = 409 if refusal and request.method == "POST" else 200
     quote = None if refusal else refunds.cancellation_quote(db.session, booking)
     return render_template("portal/cancel.html", tenant=g.tenant, booking=booking, token=token, form=form,
                            refusal=refusal, shown=_summary(booking), quote=quote,
-                           money_text=_money_text,
                            policy_lines=cancellation_policy.describe(quote.policy) if quote else []), status
 
 

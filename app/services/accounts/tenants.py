@@ -5,14 +5,13 @@ import re
 import zoneinfo
 from functools import lru_cache
 
-from babel import Locale, UnknownLocaleError
-from babel.numbers import list_currencies
+from babel import Locale, UnknownLocaleError, localedata
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Tenant, User
 from app.services.reminders import dispatch as reminders
-from app.services.shared import audit, clock
+from app.services.shared import audit, clock, currencies
 from app.services.shared.errors import NotFound, ValidationFailed
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
@@ -25,8 +24,14 @@ def timezones() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
+def locales() -> list[tuple[str, str]]:
+    """(identifier, name) of Babel's locales with a territory (de_DE, fr_CH), for the setting."""
+    found = []
+    for identifier in localedata.locale_identifiers():
+        locale = Locale.parse(identifier)
+        if locale.territory and not locale.variant:
+            found.append((identifier, f"{locale.get_display_name('en')} ({identifier})"))
+    return sorted(found, key=lambda pair: pair[1])
 
 
 def timezone_problem(value: str) -> str | None:
@@ -34,14 +39,18 @@ def timezone_problem(value: str) -> str | None:
 
 
 def currency_problem(value: str) -> str | None:
-    return None if value in currencies() else "Use an ISO 4217 currency code such as USD or EUR."
+    """Only currencies Stripe can charge (the one currency table)."""
+    return currencies.currency_problem(value)
 
 
 def locale_problem(value: str) -> str | None:
+    """A locale Babel knows (it drives how amounts are typed and shown)."""
+    if not isinstance(value, str) or not localedata.exists(value):
+        return "Choose a locale such as en_US, de_DE or ja_JP."
     try:
         Locale.parse(value)
     except (ValueError, UnknownLocaleError):
-        return "Use a locale such as en_US, de_DE or ja_JP."
+        return "Choose a locale such as en_US, de_DE or ja_JP."
     return None
 
 

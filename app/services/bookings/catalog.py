@@ -15,7 +15,7 @@ from app.models import AddOn, Package
 from app.services.accounts import tenants
 from app.services.shared import audit, clock
 from app.services.shared.errors import ValidationFailed
-from app.services.shared.money import parse_amount
+from app.services.shared.money import AmountError, parse_amount
 from app.services.shared.tenancy import get_owned
 
 TITLE_MAX = 120
@@ -33,15 +33,13 @@ def _check_text(title: str, description: str) -> dict[str, str]:
     return problems
 
 
-def _parse_price(price_text: str, currency: str, problems: dict[str, str]) -> int:
+def _parse_price(price_text: str, tenant, problems: dict[str, str]) -> int:
+    """The price typed in the tenant's locale, in the tenant's currency."""
     try:
-        amount = parse_amount(price_text, currency)
-    except ValueError as exc:
+        return parse_amount(price_text, tenant.currency, tenant.locale)
+    except AmountError as exc:
         problems["price"] = str(exc)
         return 0
-    if amount > 10**11:
-        problems["price"] = "That price is too large."
-    return amount
 
 
 def packages(session: Session, tenant_id: int, *, active_only: bool = False) -> list[Package]:
@@ -74,7 +72,7 @@ def save_package(session: Session, tenant_id: int, actor_user_id: int, *, title:
     tenant = tenants.get_tenant(session, tenant_id)
     package = get_package(session, tenant_id, package_id) if package_id is not None else None
     problems = _check_text(title, description)
-    price = _parse_price(price_text, tenant.currency, problems)
+    price = _parse_price(price_text, tenant, problems)
     if problems:
         raise ValidationFailed(problems)
     now = clock.now()
@@ -96,7 +94,7 @@ def save_add_on(session: Session, tenant_id: int, actor_user_id: int, *, title: 
     tenant = tenants.get_tenant(session, tenant_id)
     add_on = get_add_on(session, tenant_id, add_on_id) if add_on_id is not None else None
     problems = _check_text(title, description)
-    price = _parse_price(price_text, tenant.currency, problems)
+    price = _parse_price(price_text, tenant, problems)
     if package_id is not None:
         # The form passes what it could not read as an id through, for this message; only an
         # id in range reaches the database (PostgreSQL refuses to compare text with integers).

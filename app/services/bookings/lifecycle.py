@@ -149,7 +149,8 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
         tenant_id=tenant_id, package_id=package.id, package_title=package.title,
         package_price_minor=package.price_minor, currency=package.currency,
         total_minor=invoice_settings.amount_owed(
-            session, tenant_id, package.price_minor + sum(a.price_minor for a in add_ons)),
+            session, tenant_id, package.price_minor + sum(a.price_minor for a in add_ons),
+            package.currency),
         status=initial_status, event_date=request.event_date,
         source="public" if actor == "couple" else "dashboard", ics_sequence=0,
         hold_expires_at=now + timedelta(minutes=rules.hold_minutes)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models import EmailAttachment, OutboundEmail, Tenant
 from app.services.shared import clock, jobs
+from app.services.shared.money import money_filter
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "emails"
@@ -56,6 +57,7 @@ def _templates() -> Environment:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        _env.filters["money"] = money_filter  # the pages' filter: locale from `tenant`
     return _env
 
 

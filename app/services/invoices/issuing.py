@@ -27,7 +27,7 @@ from app.services.invoices import pdf as invoice_pdf
 from app.services.invoices import settings as invoice_settings
 from app.services.invoices import tax
 from app.services.payments import stages as payment_stages
-from app.services.shared import audit, clock, jobs
+from app.services.shared import audit, clock, currencies, jobs
 from app.services.shared.errors import Conflict
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
@@ -112,7 +112,7 @@ def _base(session: Session, tenant: Tenant, booking: Booking, kind: str, number:
 
 def _with_totals(snap: dict, lines: list[tax.Line], rate_bp: int, inclusive: bool, label: str,
                  paid: int, payments: list[dict], amount_due: int) -> dict:
-    totals = tax.totals_for(lines, rate_bp, inclusive)
+    totals = tax.totals_for(lines, rate_bp, inclusive, currencies.get(snap["currency"]).step)
     snap.update({
         "lines": _line_dicts(lines),
         "tax": {"rate_bp": rate_bp, "rate_text": tax.rate_text(rate_bp), "inclusive": inclusive,
@@ -134,7 +134,8 @@ def _amount_due(session: Session, booking: Booking, settings) -> tuple[int, Docu
     if invoice is not None:
         return invoice.total_minor, invoice
     lines = _lines(booking)
-    return tax.totals_for(lines, settings.tax_rate_bp, settings.tax_inclusive).total_minor, None
+    return tax.totals_for(lines, settings.tax_rate_bp, settings.tax_inclusive,
+                          currencies.get(booking.currency).step).total_minor, None
 
 
 def _add(session: Session, tenant: Tenant, booking: Booking, kind: str, source_key: str,
@@ -181,7 +182,8 @@ def add_invoice(session: Session, tenant_id: int, booking_id: int, *,
     def build(snap: dict, settings) -> dict:
         paid, listed = _net_paid(session, tenant_id, booking.id)
         lines = _lines(booking)
-        due = tax.totals_for(lines, settings.tax_rate_bp, settings.tax_inclusive).total_minor
+        due = tax.totals_for(lines, settings.tax_rate_bp, settings.tax_inclusive,
+                             currencies.get(booking.currency).step).total_minor
         return _with_totals(snap, lines, settings.tax_rate_bp, settings.tax_inclusive,
                             settings.tax_label, paid, listed, due)
 

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from app.adapters import pdf
-from app.services.shared.money import format_money
+from app.services.shared.money import money_filter
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "pdf"
 TITLES = {"invoice": "Invoice", "receipt": "Receipt", "credit_note": "Credit note"}
@@ -34,18 +34,18 @@ def _templates() -> Environment:
     if _env is None:
         _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                            undefined=StrictUndefined, finalize=_finalize)
+        _env.filters["money"] = money_filter
     return _env
 
 
 def html_for(snapshot: dict, page_count: int | None = None) -> str:
     """The document's HTML; `page_count` None leaves the footer's "of N" to xhtml2pdf."""
-    currency, locale = snapshot["currency"], snapshot["locale"]
     runs = pdf.FontRuns()
     token = _current_runs.set(runs)
     try:
         html = _templates().get_template("document.html").render(
             snap=snapshot, doc={"title": TITLES[snapshot["kind"]], "number": snapshot["number"]},
-            money=lambda minor: format_money(minor, currency, locale),
+            money_currency=snapshot["currency"], money_locale=snapshot["locale"],
             font_css=Markup(FONT_CSS_SLOT), page_count=page_count)
     finally:
         _current_runs.reset(token)

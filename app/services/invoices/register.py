@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, literal, select
@@ -18,8 +19,8 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Document, Payment, Tenant
 from app.models.invoice import DELIVERY_STATUSES, DOCUMENT_KINDS
-from app.services.shared import paging
-from app.services.shared.money import exponent
+from app.services.shared import currencies, paging
+from app.services.shared.money import to_major
 
 STATUSES = DELIVERY_STATUSES + ("partially_paid", "paid", "credited")
 PER_PAGE = 50
@@ -95,10 +96,11 @@ def safe_cell(value: object) -> str:
 
 
 def _amount(minor: int, currency: str) -> str:
-    places = exponent(currency)
-    sign = "-" if minor < 0 else ""
-    whole, frac = divmod(abs(minor), 10 ** places) if places else (abs(minor), 0)
-    return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
+    """Major units with a dot, as many decimals as the currency shows (-12.50; 1500 ISK): a
+    sheet sums them exactly whatever the locale."""
+    value = to_major(minor, currency)
+    shown = value.quantize(Decimal(1).scaleb(-currencies.get(currency).display_exponent))
+    return f"{shown if shown == value else value:f}"
 
 
 HEADER = ["number", "kind", "issued_at", "status", "customer", "email", "booking_id", "currency",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import InvoiceSettings, Tenant
 from app.services.invoices import tax
-from app.services.shared import audit, clock
+from app.services.shared import audit, clock, currencies
 from app.services.shared.errors import ValidationFailed
 
 PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")
@@ -61,14 +61,15 @@ def current(session: Session, tenant_id: int) -> NumberingAndTax:
                            row.tax_inclusive, row.tax_label, row.terms, row.notes)
 
 
-def amount_owed(session: Session, tenant_id: int, price_minor: int) -> int:
+def amount_owed(session: Session, tenant_id: int, price_minor: int, currency: str) -> int:
     """What a couple owes for goods priced at `price_minor`: the price itself when prices include
     tax, the price plus tax (rounded half-up on the subtotal) when they do not. Payment schedules
     split this, so they always collect exactly the invoice total."""
     settings = current(session, tenant_id)
     if settings.tax_inclusive or not settings.tax_rate_bp:
         return price_minor
-    return tax.totals_for([tax.Line("", 1, price_minor)], settings.tax_rate_bp, False).total_minor
+    return tax.totals_for([tax.Line("", 1, price_minor)], settings.tax_rate_bp, False,
+                          currencies.get(currency).step).total_minor
 
 
 def save(session: Session, tenant_id: int, actor_user_id: int, wanted: NumberingAndTax) -> None:

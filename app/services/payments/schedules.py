@@ -6,6 +6,8 @@ Invariants (property-tested in tests/unit/test_schedules.py):
 - a percentage deposit is round-half-up(total * pct); the balance is total - deposit;
 - installments round their running total, never each share, so rounding cannot lose or add a
   minor unit whatever the number of installments;
+- every stage is a multiple of the currency's rounding `step` (10 for KWD, 100 for ISK) when the
+  total is; the last stage takes whatever remainder a total off the step leaves;
 - a due date never falls before the booking date nor after the event date.
 Percentages are basis points (1 % = 100) so 12.5 % is exact.
 """
@@ -50,11 +52,12 @@ class PlannedStage:
     due_offset_days: int
 
 
-def round_half_up_share(total_minor: int, share_bp: int) -> int:
-    """round-half-up(total * share), in integers so no float ever touches money."""
-    if total_minor < 0 or share_bp < 0:
+def round_half_up_share(total_minor: int, share_bp: int, step: int = 1) -> int:
+    """round-half-up(total * share) to a multiple of `step`, in integers so no float ever
+    touches money."""
+    if total_minor < 0 or share_bp < 0 or step < 1:
         raise ValueError("amounts and shares are never negative")
-    return (2 * total_minor * share_bp + FULL) // (2 * FULL)
+    return (2 * total_minor * share_bp + FULL * step) // (2 * FULL * step) * step
 
 
 def rule_problems(rule: ScheduleRule) -> dict[str, str]:
@@ -86,9 +89,10 @@ def rule_problems(rule: ScheduleRule) -> dict[str, str]:
     return problems
 
 
-def plan(rule: ScheduleRule, total_minor: int) -> list[PlannedStage]:
-    """The stages for a booking of `total_minor`, in payment order. The first stage (when there
-    is one) is due at booking and confirms the booking; a zero total gives no stages."""
+def plan(rule: ScheduleRule, total_minor: int, step: int = 1) -> list[PlannedStage]:
+    """The stages for a booking of `total_minor`, in payment order, each rounded to `step`
+    (the currency's rounding step). The first stage (when there is one) is due at booking and
+    confirms the booking; a zero total gives no stages."""
     problems = rule_problems(rule)
     if problems:
         raise ValueError("; ".join(problems.values()))
@@ -98,7 +102,8 @@ def plan(rule: ScheduleRule, total_minor: int) -> list[PlannedStage]:
         if rule.deposit_fixed_minor is not None:
             deposit = min(rule.deposit_fixed_minor, total_minor)
         else:
-            deposit = round_half_up_share(total_minor, rule.deposit_bp or 0)
+            deposit = min(round_half_up_share(total_minor, rule.deposit_bp or 0, step),
+                          total_minor)
         raw = [("deposit", "Deposit", deposit, "booking", 0),
                ("balance", "Balance", total_minor - deposit, "event", rule.balance_due_days)]
     else:
@@ -108,7 +113,8 @@ def plan(rule: ScheduleRule, total_minor: int) -> list[PlannedStage]:
         count = len(rule.installments)
         for n, inst in enumerate(rule.installments, start=1):
             running_bp += inst.share_bp
-            cumulative = round_half_up_share(total_minor, running_bp)
+            cumulative = (total_minor if n == count
+                          else min(round_half_up_share(total_minor, running_bp, step), total_minor))
             amount = cumulative - paid_so_far
             paid_so_far = cumulative
             anchor, offset = ("booking", 0) if n == 1 else (inst.anchor, inst.offset_days)

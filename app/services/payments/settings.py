@@ -17,7 +17,13 @@ from app.services.bookings import catalog
 from app.services.payments.schedules import ANCHORS, FULL, MAX_INSTALLMENTS, Installment, ScheduleRule, rule_problems
 from app.services.shared import audit, clock
 from app.services.shared.errors import ValidationFailed
-from app.services.shared.money import parse_amount
+from app.services.shared.money import (
+    AmountError,
+    amount_to_form_text,
+    format_percent_bp,
+    parse_amount,
+    parse_percent_bp,
+)
 
 DEFAULT_RULE = ScheduleRule(mode="deposit", deposit_bp=3_000, balance_due_days=30)
 
@@ -82,21 +88,6 @@ class RuleForm:
     installments: tuple[tuple[str, str, str], ...] = ()
 
 
-def _percent_bp(text: str) -> int:
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        value = Decimal((text or "").strip().rstrip("%").strip())
-    except InvalidOperation:
-        raise ValueError("Enter a percentage such as 30 or 12.5.") from None
-    if not value.is_finite() or value < 0 or value > 100:
-        raise ValueError("Enter a percentage between 0 and 100.")
-    bp = value * 100
-    if bp != bp.to_integral_value():
-        raise ValueError("Use at most two decimals.")
-    return int(bp)
-
-
 def _int(text: str, field: str, problems: dict[str, str]) -> int:
     try:
         return int((text or "").strip())
@@ -105,16 +96,16 @@ def _int(text: str, field: str, problems: dict[str, str]) -> int:
         return 0
 
 
-def parse_rule(form: RuleForm, currency: str) -> ScheduleRule:
-    """Form text to a rule, or ValidationFailed naming each bad field."""
+def parse_rule(form: RuleForm, currency: str, locale: str | None = None) -> ScheduleRule:
+    """Form text (typed in `locale`) to a rule, or ValidationFailed naming each bad field."""
     problems: dict[str, str] = {}
     if form.mode == "installments":
         rows = [r for r in form.installments if any((x or "").strip() for x in (r[0], r[2]))]
         installments = []
         for n, (pct, anchor, days) in enumerate(rows, start=1):
             try:
-                share = _percent_bp(pct)
-            except ValueError as exc:
+                share = parse_percent_bp(pct, locale)
+            except AmountError as exc:
                 problems["installments"] = f"Installment {n}: {exc}"
                 continue
             offset = _int(days or "0", "installments", problems)
@@ -125,14 +116,14 @@ def parse_rule(form: RuleForm, currency: str) -> ScheduleRule:
         bp = fixed = None
         if form.deposit_kind == "fixed":
             try:
-                fixed = parse_amount(form.deposit_amount, currency)
-            except ValueError as exc:
+                fixed = parse_amount(form.deposit_amount, currency, locale)
+            except AmountError as exc:
                 problems["deposit"] = str(exc)
                 fixed = 0
         else:
             try:
-                bp = _percent_bp(form.deposit_percent)
-            except ValueError as exc:
+                bp = parse_percent_bp(form.deposit_percent, locale)
+            except AmountError as exc:
                 problems["deposit"] = str(exc)
                 bp = 0
         days = _int(form.balance_due_days, "balance_due_days", problems)
@@ -145,17 +136,16 @@ def parse_rule(form: RuleForm, currency: str) -> ScheduleRule:
     return rule
 
 
-def rule_as_form(rule: ScheduleRule, currency: str) -> RuleForm:
-    from app.services.shared.money import exponent
+def rule_as_form(rule: ScheduleRule, currency: str, locale: str | None = None) -> RuleForm:
+    """A rule as the form shows it, in the tenant's locale (what `parse_rule` reads back)."""
 
     def pct(bp: int) -> str:
-        return f"{bp / 100:g}"
+        return format_percent_bp(bp, locale)
 
     rows = tuple((pct(i.share_bp), i.anchor, str(i.offset_days)) for i in rule.installments)
     rows += (("", "event", ""),) * (MAX_INSTALLMENTS - len(rows))
-    places = exponent(currency)
     amount = ("" if rule.deposit_fixed_minor is None
-              else f"{rule.deposit_fixed_minor / 10 ** places:.{places}f}")
+              else amount_to_form_text(rule.deposit_fixed_minor, currency, locale))
     return RuleForm(mode=rule.mode, deposit_kind="fixed" if rule.deposit_fixed_minor is not None
                     else "percent", deposit_percent=pct(rule.deposit_bp or 0) if rule.deposit_bp
                     is not None else "30", deposit_amount=amount,
@@ -168,7 +158,7 @@ def save_rule(session: Session, tenant_id: int, package_id: int | None, form: Ru
     tenant = tenants.get_tenant(session, tenant_id)
     if package_id is not None:
         catalog.get_package(session, tenant_id, package_id)
-    rule = parse_rule(form, tenant.currency)
+    rule = parse_rule(form, tenant.currency, tenant.locale)
     row = _row(session, tenant_id, package_id)
     if row is None:
         row = PaymentSettings(tenant_id=tenant_id, package_id=package_id)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.models import Booking, Payment, PaymentStage, Tenant
 from app.services.payments import schedules
 from app.services.payments import settings as payment_settings
-from app.services.shared import clock, jobs
+from app.services.shared import clock, currencies, jobs
 from app.services.shared.tenancy import get_owned
 
 OPEN = ("due", "processing")
@@ -34,7 +34,8 @@ def create_stages(session: Session, booking: Booking) -> list[PaymentStage]:
     booked_on = local_date(booking.created_at, tenant.timezone)
     now = clock.now()
     rows = []
-    for planned in schedules.plan(rule, booking.total_minor):
+    for planned in schedules.plan(rule, booking.total_minor,
+                                  currencies.get(booking.currency).step):
         row = PaymentStage(
             tenant_id=booking.tenant_id, booking_id=booking.id, seq=planned.seq, kind=planned.kind,
             label=planned.label, amount_minor=planned.amount_minor, currency=booking.currency,

@@ -9,14 +9,15 @@ tiers sorted by min_days descending; cancelling fewer days ahead than every tier
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import CancellationPolicy
+from app.models import CancellationPolicy, Tenant
 from app.services.shared import audit, clock
 from app.services.shared.errors import ValidationFailed
+from app.services.shared.money import AmountError, parse_percent_bp
 
 DEFAULT: dict = {"deposit_refundable": False,
                  "tiers": [{"min_days": 90, "percent_bp": 10000}, {"min_days": 30, "percent_bp": 5000}]}
@@ -63,20 +64,24 @@ def save(session: Session, tenant_id: int, actor_user_id: int, *, deposit_refund
     are ignored. Affects bookings made from now on; commits."""
     parsed: list[dict] = []
     problems: dict[str, str] = {}
+    locale = session.get(Tenant, tenant_id).locale
     for index, (days_text, percent_text) in enumerate(tiers):
         if not (days_text or "").strip() and not (percent_text or "").strip():
             continue
         try:
             days = int((days_text or "").strip())
-            percent = Decimal((percent_text or "").strip())
-        except (ValueError, InvalidOperation):
+        except ValueError:
             problems[f"tiers-{index}"] = "Enter whole days and a percentage such as 50."
             continue
-        if not 0 <= days <= 730 or not percent.is_finite() or not 0 <= percent <= 100 \
-                or percent != percent.quantize(Decimal("0.01")):
+        try:
+            percent_bp = parse_percent_bp(percent_text, locale)  # typed in the tenant's locale
+        except AmountError as exc:
+            problems[f"tiers-{index}"] = str(exc)
+            continue
+        if not 0 <= days <= 730:
             problems[f"tiers-{index}"] = "Use 0 to 730 days and 0 to 100 % (two decimals at most)."
             continue
-        parsed.append({"min_days": days, "percent_bp": int(percent * 100)})
+        parsed.append({"min_days": days, "percent_bp": percent_bp})
     if len({t["min_days"] for t in parsed}) != len(parsed):
         problems["tiers"] = "Each tier needs a different number of days."
     if len(parsed) > MAX_TIERS:

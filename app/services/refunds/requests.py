@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -30,10 +29,10 @@ from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
 from app.services.email import outbox as email
 from app.services.refunds import policy as cancellation_policy
-from app.services.shared import audit, clock, jobs
+from app.services.shared import audit, clock, currencies, jobs
 from app.services.shared.errors import Conflict, NotFound, ValidationFailed
 from app.services.shared.links import Links
-from app.services.shared.money import format_money, percent_of
+from app.services.shared.money import format_money, share_of
 from app.services.shared.tenancy import get_owned
 from app.services.shared.unit_of_work import committing
 
@@ -131,15 +130,29 @@ def split(session: Session, tenant_id: int, booking_id: int, amount_minor: int, 
     refundable = sum(left_on(p) for p in payments)
     if amount_minor <= 0:
         raise ValidationFailed({"amount": "Enter an amount greater than zero."})
+    step = currencies.get(booking.currency).step
+    if amount_minor % step:
+        # Stripe refuses refunds off the step (KWD's last digit, ISK's whole krónur).
+        raise ValidationFailed({"amount": f"{booking.currency} refunds are multiples of "
+                                          f"{_money_text(session, tenant_id, step, booking.currency)}."})
     if amount_minor > refundable:
         raise RefundExceedsRefundable(_money_text(session, tenant_id, refundable, booking.currency))
-    lines, rest = [], amount_minor
-    for payment in payments:
-        take = min(rest, left_on(payment))
-        if take > 0:
-            lines.append(SplitLine(payment, take))
-            rest -= take
+    takes = allocate(amount_minor, [left_on(p) for p in payments])
+    lines = [SplitLine(payment, take) for payment, take in zip(payments, takes, strict=True)
+             if take > 0]
     return Split(lines, amount_minor, refundable, booking.currency)
+
+
+def allocate(amount_minor: int, available: list[int]) -> list[int]:
+    """How much of `amount_minor` comes out of each payment, in the order given: each takes what
+    it still has, so the takes sum to the amount (when it is at most the total available), none
+    is negative, and each stays a multiple of the currency's step when the inputs are."""
+    takes, rest = [], amount_minor
+    for left in available:
+        take = max(0, min(rest, left))
+        takes.append(take)
+        rest -= take
+    return takes
 
 
 def requests_for(session: Session, tenant_id: int, booking_id: int) -> list[RefundRequest]:
@@ -193,7 +206,7 @@ def cancellation_quote(session: Session, booking: Booking, today: date | None = 
         if deposit is not None and any(p.id == deposit.payment_id for p in payments):
             kept = min(deposit.amount_minor, paid)
     share = cancellation_policy.percent_bp(policy, days)
-    amount = percent_of(paid - kept, Decimal(share) / 100)
+    amount = share_of(paid - kept, share, 10_000, booking.currency)
     amount = min(amount, sum(left_on(p) for p in payments))
     return CancellationQuote(amount, share, days, kept, paid, booking.currency, policy)
 

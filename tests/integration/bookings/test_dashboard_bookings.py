@@ -212,7 +212,7 @@ def test_catalog_inline_create_edit_and_deactivate_with_htmx(app, owner_client, 
         assert (package.price_minor, package.currency) == (125050, "USD")
         package_id = package.id
     form = owner_client.get(f"/dashboard/catalog/packages/{package_id}/edit", headers=hx)
-    assert 'value="1250.50"' in form.get_data(as_text=True)
+    assert 'value="1,250.50"' in form.get_data(as_text=True)
     row = owner_client.post(f"/dashboard/catalog/packages/{package_id}/edit", headers={**hx, "X-CSRFToken": csrf},
                             data={"title": "Gold+", "price": "1300", "description": ""})
     assert row.status_code == 200 and 'id="package-' in row.get_data(as_text=True)

@@ -10,12 +10,7 @@ from app.blueprints.forms_common import ToggleForm, apply_errors
 from app.extensions import db, htmx
 from app.services.bookings import catalog
 from app.services.shared.errors import ValidationFailed
-from app.services.shared.money import exponent
-
-
-def _price_text(amount_minor: int, currency: str) -> str:
-    places = exponent(currency)
-    return f"{amount_minor / 10 ** places:.{places}f}" if places else str(amount_minor)
+from app.services.shared.money import amount_to_form_text
 
 
 def _context(**extra) -> dict:
@@ -75,7 +70,7 @@ def package_row(package_id: int):
 def package_edit(package_id: int):
     package = catalog.get_package(db.session, g.tenant.id, package_id)
     form = PackageForm(data={"title": package.title, "description": package.description,
-                             "price": _price_text(package.price_minor, package.currency)})
+                             "price": amount_to_form_text(package.price_minor, package.currency, g.tenant.locale)})
     if form.validate_on_submit():
         try:
             catalog.save_package(db.session, g.tenant.id, current_user.id, title=form.title.data,
@@ -137,7 +132,7 @@ def add_on_edit(add_on_id: int):
     packages = catalog.packages(db.session, g.tenant.id)
     form = _add_on_form(packages, data={
         "title": add_on.title, "description": add_on.description,
-        "price": _price_text(add_on.price_minor, add_on.currency),
+        "price": amount_to_form_text(add_on.price_minor, add_on.currency, g.tenant.locale),
         "package_id": str(add_on.package_id or "")})
     if form.validate_on_submit():
         try:

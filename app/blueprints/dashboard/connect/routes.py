@@ -17,7 +17,6 @@ from app.services.connect import accounts as connect_accounts
 from app.services.connect import disputes as connect_disputes
 from app.services.connect import fees as connect_fees
 from app.services.connect import payouts as connect_payouts
-from app.services.shared.money import format_money
 
 
 def _month(text: str | None) -> tuple[date, datetime, datetime]:
@@ -40,8 +39,7 @@ def payments_account():
         "dashboard/connect/account.html", tenant=tenant, status=connect_accounts.status_of(tenant),
         statement=connect_fees.monthly_statement(db.session, tenant.id, start, end), month=month,
         fee_policy=connect_fees.FeePolicy.from_config(current_app.config),
-        disputes=connect_disputes.open_disputes(db.session, tenant.id), form=PlainForm(),
-        fmt=lambda amount, currency: format_money(amount, currency, tenant.locale or "en_US"))
+        disputes=connect_disputes.open_disputes(db.session, tenant.id), form=PlainForm())
 
 
 @bp.get("/payments-account/money")
@@ -53,8 +51,6 @@ def payments_account_money():
     zone = ZoneInfo(tenant.timezone)
     template = "dashboard/connect/_money.html" if htmx else "dashboard/connect/money.html"
     return render_template(template, movement=movement,
-                           fmt=lambda amount, currency: format_money(amount, currency,
-                                                                     tenant.locale or "en_US"),
                            arrival=lambda ts: datetime.fromtimestamp(ts, zone).strftime("%a %d %b %Y"))
 
 

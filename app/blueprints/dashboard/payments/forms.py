@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import DateField, FieldList, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.blueprints.forms_common import Form
+from app.blueprints.forms_common import AmountField, Form
 from app.services.payments.recording import NOTE_MAX, OFFLINE_METHODS
 
 
@@ -25,7 +25,7 @@ class PaymentSettingsForm(Form):
     deposit_kind = RadioField("Deposit", choices=[("percent", "A percentage of the total"),
                                                   ("fixed", "A fixed amount")], default="percent")
     deposit_percent = StringField("Deposit percentage", validators=[Optional(), Length(max=8)])
-    deposit_amount = StringField("Deposit amount", validators=[Optional(), Length(max=20)])
+    deposit_amount = AmountField("Deposit amount", validators=[Optional()])
     balance_due_days = StringField("Balance due (days before the event)",
                                    validators=[Optional(), Length(max=4)])
     installments = FieldList(FormField(InstallmentRow), min_entries=4, max_entries=4)

@@ -18,12 +18,7 @@ from app.services.payments import recording as payments
 from app.services.payments import settings as payment_settings
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import InvalidTransition, ValidationFailed
-from app.services.shared.money import format_money
 from app.web.links import current_links
-
-
-def _fmt(tenant):
-    return lambda amount, currency: format_money(amount, currency, tenant.locale or "en_US")
 
 
 @bp.get("/payments")
@@ -32,8 +27,7 @@ def payments_overview():
     today = availability.local_today(db.session, tenant.id)
     rows = payment_stages.outstanding(db.session, tenant.id, today)
     return render_template("dashboard/payments/outstanding.html", tenant=tenant, rows=rows, today=today,
-                           totals=payment_stages.outstanding_totals(db.session, tenant.id),
-                           fmt=_fmt(tenant))
+                           totals=payment_stages.outstanding_totals(db.session, tenant.id))
 
 
 @bp.get("/bookings/<int:booking_id>/payments")
@@ -42,7 +36,7 @@ def booking_payments(booking_id: int):
     booking = bookings.get_booking(db.session, tenant.id, booking_id)
     money = payment_stages.booking_money(db.session, tenant.id, booking.id)
     return render_template("dashboard/payments/_booking.html", tenant=tenant, booking=booking,
-                           money=money, fmt=_fmt(tenant), form=OfflinePaymentForm(),
+                           money=money, form=OfflinePaymentForm(),
                            disputes=connect_disputes.disputes_for_booking(db.session, tenant.id,
                                                                           booking.id),
                            methods=payments.OFFLINE_METHODS,
@@ -73,12 +67,12 @@ def booking_offline_payment(booking_id: int):
     return render_template("dashboard/payments/offline.html", tenant=tenant, booking=booking, money=money,
                            disputes=connect_disputes.disputes_for_booking(db.session, tenant.id,
                                                                           booking.id),
-                           form=form, fmt=_fmt(tenant), methods=payments.OFFLINE_METHODS,
+                           form=form, methods=payments.OFFLINE_METHODS,
                            today=availability.local_today(db.session, tenant.id)), 400
 
 
-def _settings_form(rule, currency: str) -> PaymentSettingsForm:
-    values = payment_settings.rule_as_form(rule, currency)
+def _settings_form(rule, currency: str, locale: str) -> PaymentSettingsForm:
+    values = payment_settings.rule_as_form(rule, currency, locale)
     form = PaymentSettingsForm(data={
         "mode": values.mode, "deposit_kind": values.deposit_kind,
         "deposit_percent": values.deposit_percent, "deposit_amount": values.deposit_amount,
@@ -104,7 +98,8 @@ def payment_settings_page(package_id: int | None = None):
     package = catalog.get_package(db.session, tenant.id, package_id) if package_id else None
     stored = payment_settings.stored_rule(db.session, tenant.id, package_id)
     effective = payment_settings.rule_for(db.session, tenant.id, package_id)
-    form = PaymentSettingsForm() if request.method == "POST" else _settings_form(effective, tenant.currency)
+    form = (PaymentSettingsForm() if request.method == "POST"
+            else _settings_form(effective, tenant.currency, tenant.locale))
     if form.validate_on_submit():
         if package_id and request.form.get("action") == "inherit":
             payment_settings.clear_override(db.session, tenant.id, package_id, actor_user_id=current_user.id)

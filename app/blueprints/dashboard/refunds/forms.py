@@ -4,20 +4,19 @@ from __future__ import annotations
 from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.blueprints.forms_common import Form
+from app.blueprints.forms_common import AmountField, Form
 from app.services.refunds.requests import NOTE_MAX, REASON_LABELS, USER_REASONS
 
 
 class RefundForm(Form):
-    amount = StringField("Amount", validators=[Length(max=20)],
-                         description="At most what is still refundable.")
+    amount = AmountField("Amount", description="At most what is still refundable.")
     reason = SelectField("Reason", choices=[(r, REASON_LABELS[r]) for r in USER_REASONS],
                          default="requested_by_customer")
     note = TextAreaField("Note (for your records)", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
 class CancelWithRefundForm(Form):
-    refund_amount = StringField("Refund with the cancellation", validators=[Length(max=20)],
+    refund_amount = AmountField("Refund with the cancellation",
                                 description="The policy's amount is filled in; any other amount "
                                             "is recorded as an override.")
     note = TextAreaField("Note (for your records)", validators=[Optional(), Length(max=NOTE_MAX)])

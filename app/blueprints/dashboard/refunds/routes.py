@@ -15,33 +15,23 @@ from app.services.refunds import policy as cancellation_policy
 from app.services.refunds import processing as refund_processing
 from app.services.refunds import requests as refunds
 from app.services.shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from app.services.shared.money import format_money, parse_amount
+from app.services.shared.money import AmountError, amount_to_form_text, format_percent_bp, parse_amount
 from app.web.links import current_links
-
-
-def _fmt(tenant):
-    return lambda amount, currency: format_money(amount, currency, tenant.locale or "en_US")
-
-
-def _amount_text(amount: int, currency: str) -> str:
-    from app.services.shared.money import exponent
-
-    places = exponent(currency)
-    return f"{amount / 10 ** places:.{places}f}"
 
 
 def _panel(booking, tenant, form=None, cancel_form=None, status: int = 200):
     money = refunds.booking_refunds(db.session, tenant.id, booking.id)
     form = form or RefundForm(formdata=None, data={
-        "amount": _amount_text(money.refundable_minor, booking.currency)
+        "amount": amount_to_form_text(money.refundable_minor, booking.currency, tenant.locale)
         if money.refundable_minor else ""})
     quote = None
     if booking.status in bookings.CHANGEABLE:
         quote = refunds.cancellation_quote(db.session, booking)
         cancel_form = cancel_form or CancelWithRefundForm(formdata=None, data={
-            "refund_amount": _amount_text(quote.amount_minor, booking.currency)})
+            "refund_amount": amount_to_form_text(quote.amount_minor, booking.currency,
+                                                 tenant.locale)})
     context = {"tenant": tenant, "booking": booking, "money": money, "form": form,
-               "cancel_form": cancel_form, "quote": quote, "fmt": _fmt(tenant),
+               "cancel_form": cancel_form, "quote": quote,
                "reasons": refunds.REASON_LABELS,
                "policy_lines": cancellation_policy.describe(refunds.booking_policy(db.session, booking))}
     if htmx:
@@ -66,14 +56,14 @@ def refund_preview(booking_id: int):
     booking, tenant = _load(booking_id)
     problem, plan = None, None
     try:
-        amount = parse_amount(request.args.get("amount", ""), booking.currency)
+        amount = parse_amount(request.args.get("amount", ""), booking.currency, tenant.locale)
         plan = refunds.split(db.session, tenant.id, booking.id, amount)
-    except ValueError as exc:
+    except AmountError as exc:
         problem = str(exc)
     except (ValidationFailed, refunds.RefundExceedsRefundable) as exc:
         problem = exc.message
     return render_template("dashboard/refunds/_split.html", plan=plan, problem=problem,
-                           fmt=_fmt(tenant))
+                           tenant=tenant)
 
 
 @bp.post("/bookings/<int:booking_id>/refunds")
@@ -84,11 +74,11 @@ def refund_create(booking_id: int):
     status = 400
     if form.validate_on_submit():
         try:
-            amount = parse_amount(form.amount.data or "", booking.currency)
+            amount = parse_amount(form.amount.data or "", booking.currency, tenant.locale)
             refunds.request_refund(db.session, tenant.id, booking.id, amount, form.reason.data,
                                    form.note.data or "", current_links(),
                                    actor_user_id=current_user.id)
-        except ValueError as exc:
+        except AmountError as exc:
             form.amount.errors = [*form.amount.errors, str(exc)]
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -109,7 +99,7 @@ def refund_status(booking_id: int, request_id: int):
     booking, tenant = _load(booking_id)
     view = refunds.request_view(db.session, tenant.id, booking.id, request_id)
     return render_template("dashboard/refunds/_request.html", view=view, booking=booking,
-                           fmt=_fmt(tenant), reasons=refunds.REASON_LABELS)
+                           tenant=tenant, reasons=refunds.REASON_LABELS)
 
 
 @bp.post("/bookings/<int:booking_id>/refunds/parts/<int:part_id>/retry")
@@ -127,7 +117,7 @@ def refund_retry(booking_id: int, part_id: int):
     if htmx:
         view = refunds.request_view(db.session, tenant.id, booking.id, part.request_id)
         return render_template("dashboard/refunds/_request.html", view=view, booking=booking,
-                               fmt=_fmt(tenant), reasons=refunds.REASON_LABELS)
+                               tenant=tenant, reasons=refunds.REASON_LABELS)
     return redirect(url_for("dashboard.booking_detail", booking_id=booking.id))
 
 
@@ -138,11 +128,11 @@ def booking_cancel_with_refund(booking_id: int):
     form = CancelWithRefundForm()
     if form.validate_on_submit():
         try:
-            amount = parse_amount(form.refund_amount.data or "0", booking.currency)
+            amount = parse_amount(form.refund_amount.data or "0", booking.currency, tenant.locale)
             cancellation.cancel_booking(db.session, tenant.id, booking.id, current_links(),
                                         actor="user", actor_user_id=current_user.id,
                                         refund=amount, note=form.note.data or "")
-        except ValueError as exc:
+        except AmountError as exc:
             form.refund_amount.errors = [*form.refund_amount.errors, str(exc)]
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -163,7 +153,7 @@ def cancellation_policy_page():
     if request.method == "POST":
         form = CancellationPolicyForm()
     else:
-        rows = [{"days": str(t["min_days"]), "percent": f"{t['percent_bp'] / 100:g}"}
+        rows = [{"days": str(t["min_days"]), "percent": format_percent_bp(t["percent_bp"], tenant.locale)}
                 for t in current["tiers"]]
         form = CancellationPolicyForm(data={"deposit_refundable": current["deposit_refundable"],
                                             "tiers": rows + [{}] * (4 - len(rows))})
