@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Payment
+from app.services.shared import currencies, money
 
 REFUND_APPLICATION_FEE = True
 
@@ -31,8 +32,12 @@ class FeePolicy:
                    dict(config.get("PLATFORM_FEE_FIXED") or {}))
 
     def fee_for(self, amount_minor: int, currency: str) -> int:
-        share = (amount_minor * self.percent_bp * 2 + 10_000) // 20_000
-        return max(0, min(amount_minor, share + int(self.fixed_minor.get(currency.upper(), 0))))
+        """Round half up to the currency's rounding step (KWD fees end in 0, like every
+        amount Stripe takes in three-decimal currencies)."""
+        share = money.share_of(amount_minor, self.percent_bp, 10_000, currency)
+        step = currencies.get(currency).step
+        fixed = int(self.fixed_minor.get(currency.upper(), 0)) // step * step
+        return max(0, min(amount_minor, share + fixed))
 
     def describe(self) -> str:
         parts = [f"{self.percent_bp / 100:g} %"] if self.percent_bp else []
