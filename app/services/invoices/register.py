@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Document, Payment, Tenant
 from app.models.invoice import DELIVERY_STATUSES, DOCUMENT_KINDS
-from app.services.shared.money import exponent
+from app.services.shared.spreadsheet import decimal_text as _amount
+from app.services.shared.spreadsheet import safe_cell
 
 STATUSES = DELIVERY_STATUSES + ("partially_paid", "paid", "credited")
 PER_PAGE = 50
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -85,19 +85,6 @@ def page(session: Session, tenant_id: int, filters: RegisterFilter, number: int 
     total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
     rows = session.execute(q.limit(PER_PAGE).offset((max(1, number) - 1) * PER_PAGE)).all()
     return [RegisterRow(d, int(p or 0), int(c or 0), s) for d, p, c, s in rows], int(total or 0)
-
-
-def safe_cell(value: object) -> str:
-    """A spreadsheet must never run a cell as a formula (CSV injection): prefix a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def _amount(minor: int, currency: str) -> str:
-    places = exponent(currency)
-    sign = "-" if minor < 0 else ""
-    whole, frac = divmod(abs(minor), 10 ** places) if places else (abs(minor), 0)
-    return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
 
 
 HEADER = ["number", "kind", "issued_at", "status", "customer", "email", "booking_id", "currency",
