@@ -12,27 +12,13 @@ import pytest
 from tests.fixtures.browser import PHONE
 from tests.integration.bookings.helpers import book, future, make_catalog, outbox_links
 from tests.integration.invoices.helpers import confirmed_booking, deliver_all
+from tests.integration.reports.helpers import record_cash
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "build" / "axe.min.js"
 SHOTS = ROOT / "build" / "screenshots"
 WIDTHS = {"desktop": {"viewport": {"width": 1280, "height": 900}}, "phone": PHONE}
 SKIP = {"/dashboard/invoices.csv", "/dashboard/bookings.csv", "/dashboard/payments/received.csv"}
-
-
-def record_cash(app, account, booking_id: int) -> None:
-    from app.extensions import db
-    from app.services.payments import recording as payments
-    from app.services.payments import stages as payment_stages
-    from app.web.links import WebLinks
-
-    with app.app_context():
-        due = [s.id for s in payment_stages.stages_for(db.session, account.tenant_id, booking_id)
-               if s.status == "due"]
-        payments.record_offline_payment(db.session, account.tenant_id, booking_id,
-                                        payments.OfflinePayment(stage_ids=due[:1], method="cash"),
-                                        WebLinks(app), actor_user_id=account.user_id)
-        db.session.remove()
 
 
 def dashboard_urls(app, booking_id: int) -> list[str]:

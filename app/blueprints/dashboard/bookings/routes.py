@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app.blueprints.dashboard.bookings.forms import EditBookingForm, ManualBookingForm, StatusForm
 from app.blueprints.dashboard.scope import bp
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.forms_common import apply_errors, csv_response, date_arg
 from app.extensions import db, htmx
 from app.models.booking import BOOKING_STATUSES
 from app.services.bookings import availability, catalog
@@ -19,13 +19,6 @@ from app.services.shared.errors import DateTaken, InvalidTransition, ValidationF
 from app.web.links import current_links
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _filters() -> booking_queries.BookingFilter:
     args = request.args
     try:
@@ -33,8 +26,8 @@ def _filters() -> booking_queries.BookingFilter:
     except ValueError:
         page = 1
     return booking_queries.BookingFilter(
-        status=args.get("status", ""), q=args.get("q", "")[:100], date_from=_date_arg("from"),
-        date_to=_date_arg("to"), sort=args.get("sort", "event_date"), descending=args.get("dir") == "desc",
+        status=args.get("status", ""), q=args.get("q", "")[:100], date_from=date_arg("from"),
+        date_to=date_arg("to"), sort=args.get("sort", "event_date"), descending=args.get("dir") == "desc",
         page=page)
 
 
@@ -48,6 +41,12 @@ def bookings_list():
     if htmx and htmx.target == "booking-results":
         return render_template("dashboard/bookings/_results.html", **context)
     return render_template("dashboard/bookings/list.html", **context)
+
+
+@bp.get("/bookings.csv")
+def bookings_csv():
+    """The list's filtered bookings, every page, for a spreadsheet."""
+    return csv_response(booking_queries.export_csv(db.session, g.tenant.id, _filters()), "bookings.csv")
 
 
 def _offer(form: ManualBookingForm, tenant) -> None:

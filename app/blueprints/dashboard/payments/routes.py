@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.blueprints.dashboard.payments.forms import OfflinePaymentForm, PaymentSettingsForm
 from app.blueprints.dashboard.scope import bp, owner_required
-from app.blueprints.forms_common import PlainForm, apply_errors
+from app.blueprints.forms_common import PlainForm, apply_errors, csv_response, date_arg
 from app.extensions import db
 from app.models.payment import EVENT_STATUSES
 from app.services.bookings import availability, catalog
@@ -16,6 +16,7 @@ from app.services.payments import events as stripe_events
 from app.services.payments import recording as payments
 from app.services.payments import settings as payment_settings
 from app.services.payments import stages as payment_stages
+from app.services.reports import received as received_payments
 from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.money import format_money
 from app.web.links import current_links
@@ -33,6 +34,26 @@ def payments_overview():
     return render_template("dashboard/payments/outstanding.html", tenant=tenant, rows=rows, today=today,
                            totals=payment_stages.outstanding_totals(db.session, tenant.id),
                            fmt=_fmt(tenant))
+
+
+def _received_filter() -> received_payments.ReceivedFilter:
+    return received_payments.ReceivedFilter(date_from=date_arg("from"), date_to=date_arg("to"),
+                                            method=request.args.get("method", ""),
+                                            q=request.args.get("q", "")[:100])
+
+
+@bp.get("/payments/received")
+def payments_received():
+    filters = _received_filter()
+    return render_template("dashboard/payments/received.html", filters=filters,
+                           result=received_payments.payments_received(db.session, g.tenant.id, filters),
+                           methods=received_payments.METHOD_LABELS)
+
+
+@bp.get("/payments/received.csv")
+def payments_received_csv():
+    body = received_payments.export_csv(db.session, g.tenant.id, _received_filter())
+    return csv_response(body, "payments-received.csv")
 
 
 @bp.get("/bookings/<int:booking_id>/payments")
