@@ -62,3 +62,15 @@
   document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
   document.addEventListener("htmx:afterSettle", function (event) { labelCells(event.target.parentNode || document); });
 })();
+
+// "Copy" buttons: data-copy names the field whose value goes to the clipboard.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button) return;
+  var field = document.querySelector(button.getAttribute("data-copy"));
+  if (!field) return;
+  field.select();
+  var done = function () { button.textContent = "Copied"; };
+  if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, function () {});
+  else if (document.execCommand("copy")) done();
+});
