@@ -74,3 +74,50 @@ document.addEventListener("click", function (event) {
   if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, function () {});
   else if (document.execCommand("copy")) done();
 });
+
+// Long selects (time zones, currencies, locales) get a filter box: typing hides the options
+// that do not match and selects the first that does. Without JS the select still works.
+function makeSearchable(select) {
+  if (select.dataset.searchReady) return;
+  select.dataset.searchReady = "1";
+  var box = document.createElement("input");
+  box.type = "search";
+  box.className = "select-filter";
+  box.placeholder = "Type to filter " + select.dataset.searchable;
+  box.setAttribute("aria-label", "Filter " + select.dataset.searchable);
+  box.setAttribute("aria-controls", select.id);
+  box.addEventListener("input", function () {
+    var words = box.value.toLowerCase().split(/[\s/_]+/).filter(Boolean);
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (option) {
+      var text = (option.value + " " + option.textContent).toLowerCase();
+      var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+      option.hidden = !match;
+      if (match && !first) first = option;
+    });
+    Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    });
+    if (first && words.length) select.value = first.value;
+  });
+  select.parentNode.insertBefore(box, select);
+}
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
+});
+
+// Fields that apply to one choice only: data-show-if="mode:deposit" shows its element while
+// the control named "mode" has the value "deposit" (hidden elements are not submitted-relevant:
+// the server ignores the other schedule's fields). Without JS every field shows.
+function applyShowIf(root) {
+  root.querySelectorAll("[data-show-if]").forEach(function (el) {
+    var rule = el.getAttribute("data-show-if").split(":");
+    var form = el.closest("form") || document;
+    var checked = form.querySelector("[name='" + rule[0] + "']:checked") || form.querySelector("select[name='" + rule[0] + "']");
+    if (checked) el.hidden = checked.value !== rule[1];
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { applyShowIf(document); });
+document.addEventListener("change", function (event) {
+  if (event.target.form) applyShowIf(event.target.form);
+});

@@ -13,6 +13,7 @@ from app.models.payment import EVENT_STATUSES
 from app.services.bookings import availability, catalog
 from app.services.bookings import lifecycle as bookings
 from app.services.payments import events as stripe_events
+from app.services.payments import preview as schedule_preview
 from app.services.payments import recording as payments
 from app.services.payments import settings as payment_settings
 from app.services.payments import stages as payment_stages
@@ -134,11 +135,23 @@ def payment_settings_page(package_id: int | None = None):
         else:
             flash("Payment schedule saved. New bookings use it.", "success")
             return redirect(request.path)
+    shown = _rule_form(form) if request.method == "POST" else payment_settings.rule_as_form(effective, tenant.currency)
     return render_template("dashboard/payments/settings.html", tenant=tenant, form=form, package=package,
                            overridden=stored is not None,
+                           preview=schedule_preview.preview(db.session, tenant.id, package_id, shown),
                            fixed_currency=payment_settings.fixed_deposit_currency(db.session, tenant.id,
                                                                                   package_id)
                            ), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/payments/settings/preview")
+@bp.post("/packages/<int:package_id>/payments/preview")
+@owner_required
+def payment_settings_preview(package_id: int | None = None):
+    """The htmx fragment under the schedule form: what a couple would pay, as the owner types."""
+    form = PaymentSettingsForm(meta={"csrf": False})  # reads only; the header token is checked anyway
+    result = schedule_preview.preview(db.session, g.tenant.id, package_id, _rule_form(form))
+    return render_template("dashboard/payments/_preview.html", preview=result)
 
 
 @bp.get("/payments/events")
