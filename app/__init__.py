@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.queue import bind_app
     from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
-    from app.web import filters, security
+    from app.web import branding, filters, security
 
     settings = load_config()
     settings.update(config or {})
@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     filters.register(app)
+    branding.register(app)
     cli.register(app)
 
     with app.app_context():

@@ -12,6 +12,7 @@ import pytest
 from tests.fixtures.browser import PHONE
 from tests.integration.bookings.helpers import book, future, make_catalog, outbox_links
 from tests.integration.invoices.helpers import confirmed_booking, deliver_all
+from tests.integration.payments.helpers import checkout_path, stages
 from tests.integration.reports.helpers import record_cash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,19 +45,20 @@ def axe_problems(page) -> list[str]:
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_every_page_is_accessible_and_fits_the_screen(app, live_server, browser, tenant_a, width):
+def test_every_page_is_accessible_and_fits_the_screen(app, live_server, browser, tenant_a, payments_sim, width):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: `make install` installs axe-core from npm")
     shop = make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
     booking_id = confirmed_booking(app, tenant_a, shop.package_id, names="Alexandra Montgomery-Smith & Sam")
     record_cash(app, tenant_a, booking_id)
-    book(app, tenant_a.tenant_id, shop.other_package_id, future(app, tenant_a.tenant_id, 20),
-         email="pending@example.com")
+    pending = book(app, tenant_a.tenant_id, shop.other_package_id, future(app, tenant_a.tenant_id, 20),
+                   email="pending@example.com")
     deliver_all(app)
     manage = outbox_links(app, booking_id)[-1]
     couple = {f"couple_{k}": manage[k].replace(live_server, "") for k in ("manage", "reschedule", "cancel")
               if k in manage}
     couple["public_booking_page"] = f"/t/{tenant_a.slug}/"
+    couple["couple_checkout"] = checkout_path(app, tenant_a.slug, tenant_a.tenant_id, stages(app, pending)[0]["id"])
 
     context = browser.new_context(**WIDTHS[width])
     context.set_default_timeout(15_000)
