@@ -5,12 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HTMX_VERSION := 2.0.11
 HTMX := static/vendor/htmx.min.js
+NORMALIZE_VERSION := 3.0.1
+AXE_VERSION := 4.14.1
+# Front-end files from npm, pinned; axe-core is only injected into Chromium by the e2e tests.
+VENDOR_STAMP := static/vendor/.npm-$(HTMX_VERSION)-$(NORMALIZE_VERSION)-$(AXE_VERSION)
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
 .PHONY: install run test system-deps lint clean
 
-install: $(STAMP) $(HTMX)
+install: $(STAMP) $(VENDOR_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +23,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# htmx is installed from npm at set-up (pinned to 2.0.x), never committed.
-$(HTMX):
+# htmx (pinned to 2.0.x), modern-normalize and axe-core are installed from npm at set-up in one
+# npm call (a later call would prune the others), never committed.
+$(VENDOR_STAMP):
 	mkdir -p build/npm static/vendor
-	npm install --silent --no-audit --no-fund --no-save --prefix build/npm htmx.org@$(HTMX_VERSION)
+	npm install --silent --no-audit --no-fund --no-save --prefix build/npm htmx.org@$(HTMX_VERSION) \
+	  modern-normalize@$(NORMALIZE_VERSION) axe-core@$(AXE_VERSION)
 	cp build/npm/node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+	cp build/npm/node_modules/modern-normalize/modern-normalize.css static/vendor/modern-normalize.css
+	cp build/npm/node_modules/axe-core/axe.min.js build/axe.min.js
+	rm -f static/vendor/.npm-*
+	touch $(VENDOR_STAMP)
 
 # Debian's Chromium (Playwright cannot download browsers here), pdftotext for PDF checks and
 # fonts for invoice PDFs: DejaVu (Latin, Greek, Cyrillic, Arabic, Hebrew; the adapter falls back

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from flask import g
+from flask import g, request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -50,6 +51,22 @@ class Form(FlaskForm):
                 field.errors = [*field.errors, CONTROL_MESSAGE]
                 valid = False
         return valid
+
+
+def date_arg(name: str) -> date | None:
+    """A YYYY-MM-DD query argument, or None when absent or not a date (filters ignore it)."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def csv_response(body: str, filename: str):
+    from flask import Response
+
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:

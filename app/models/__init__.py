@@ -2,6 +2,7 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, BookingAddOn, DateSlot
+from app.models.branding import CalendarFeed, TenantBranding, TenantImage
 from app.models.catalog import AddOn, Package
 from app.models.dispute import Dispute
 from app.models.email import EmailAttachment, OutboundEmail
@@ -21,4 +22,5 @@ __all__ = [
     "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
     "CancellationPolicy", "RefundPart", "RefundRequest", "UserSession", "Dispute",
+    "CalendarFeed", "TenantBranding", "TenantImage",
 ]

@@ -1,6 +1,8 @@
 """The dashboard's first page says what needs attention, for this tenant only."""
 from __future__ import annotations
 
+import re
+
 from tests.integration.bookings.helpers import book, future, make_catalog
 
 
@@ -14,7 +16,7 @@ def test_overview_lists_upcoming_events_and_what_is_owed(app, owner_client, tena
     page = owner_client.get("/dashboard/").get_data(as_text=True)
     assert "1 booking awaiting a deposit" in page
     assert "$5,000.00 outstanding" in page  # two Gold bookings of $2,500, nothing paid yet
-    assert page.count('href="/dashboard/bookings/') == 2  # B's booking is not listed
+    assert len(re.findall(r'href="/dashboard/bookings/\d+"', page)) == 2  # B's booking is not listed
     assert "Nothing needs your attention" not in page
 
 

@@ -4,9 +4,10 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from app.blueprints.forms_common import Form
+from app.blueprints.place_fields import CurrencyField, TimezoneField
 from app.services.accounts.users import MIN_PASSWORD
 
-TIMEZONE_HINT = "An IANA name such as Europe/Berlin or America/New_York."
+TIMEZONE_HINT = "Where your business is: dates, reminders and \"today\" follow it. Type a city to find it."
 
 
 class SignupForm(Form):
@@ -15,9 +16,8 @@ class SignupForm(Form):
     owner_name = StringField("Your name", validators=[Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=256)])
-    timezone = StringField("Timezone", default="America/New_York",
-                           validators=[DataRequired(), Length(max=64)], description=TIMEZONE_HINT)
-    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
+    timezone = TimezoneField("Time zone", default="America/New_York", description=TIMEZONE_HINT)
+    currency = CurrencyField("Currency", default="USD")
 
 
 class LoginForm(Form):

@@ -3,6 +3,7 @@ adding its routes to the blueprint when imported here."""
 from app.blueprints.dashboard import (  # noqa: F401
     availability,
     bookings,
+    branding,
     catalog,
     connect,
     invoices,

@@ -3,12 +3,24 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from app.blueprints.booking_fields import BookingForm
 from app.blueprints.forms_common import apply_errors
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, limiter
+from app.services.accounts import branding
 from app.services.bookings import availability, catalog
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
@@ -30,6 +42,20 @@ def _offer(form: BookingForm):
     add_ons = catalog.add_ons(db.session, tenant.id, active_only=True)
     form.offer(packages, add_ons, tenant.locale)
     return packages, add_ons
+
+
+@bp.get("/brand/<kind>-<ref>")
+def brand_image(kind: str, ref: str):
+    """The tenant's logo or cover. The URL names the image's hash, so it never changes: browsers
+    and proxies keep it for a year, and a new upload gets a new URL."""
+    row = branding.image(db.session, g.tenant.id, kind, ref) if len(ref) >= 16 else None
+    if row is None:
+        abort(404)
+    response = Response(row.data, mimetype=row.content_type)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Disposition"] = "inline"
+    response.set_etag(row.sha256)
+    return response.make_conditional(request)
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from app.models import Booking
 from app.models.booking import BOOKING_STATUSES
 from app.services.bookings.lifecycle import LIVE
 from app.services.shared import paging
+from app.services.shared.spreadsheet import csv_text, decimal_text, safe_cell
 
 PAGE_SIZE = 50
 SORTS = {
@@ -50,7 +51,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_bookings(session: Session, tenant_id: int, f: BookingFilter) -> BookingPage:
+def _conditions(tenant_id: int, f: BookingFilter) -> list:
     conditions = [Booking.tenant_id == tenant_id]
     if f.status in BOOKING_STATUSES:
         conditions.append(Booking.status == f.status)
@@ -62,15 +63,38 @@ def list_bookings(session: Session, tenant_id: int, f: BookingFilter) -> Booking
         conditions.append(Booking.event_date >= f.date_from)
     if f.date_to is not None:
         conditions.append(Booking.event_date <= f.date_to)
+    return conditions
+
+
+def _order(f: BookingFilter) -> list:
+    column = SORTS.get(f.sort, Booking.event_date)
+    return [column.desc() if f.descending else column.asc(), Booking.id.desc() if f.descending else Booking.id]
+
+
+def list_bookings(session: Session, tenant_id: int, f: BookingFilter) -> BookingPage:
+    conditions = _conditions(tenant_id, f)
     total = session.scalar(select(func.count()).select_from(Booking).where(*conditions)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, f.page), pages)
-    column = SORTS.get(f.sort, Booking.event_date)
-    order = [column.desc() if f.descending else column.asc(), Booking.id.desc() if f.descending else Booking.id]
     items = list(session.scalars(
-        select(Booking).where(*conditions).order_by(*order)
+        select(Booking).where(*conditions).order_by(*_order(f))
         .limit(PAGE_SIZE).offset(paging.offset(page, PAGE_SIZE))))
     return BookingPage(items, total, page, pages)
+
+
+EXPORT_HEADER = ["booking_id", "event_date", "start_time", "couple_names", "email", "phone", "venue",
+                 "package", "status", "currency", "total", "created_at", "source"]
+
+
+def export_csv(session: Session, tenant_id: int, f: BookingFilter) -> str:
+    """Every booking the list's filters match (all pages) as CSV; text cells formula-safe,
+    amounts in major units with a dot."""
+    rows = session.scalars(select(Booking).where(*_conditions(tenant_id, f)).order_by(*_order(f)).limit(100_000))
+    return csv_text(EXPORT_HEADER, (
+        [b.id, b.event_date.isoformat(), b.start_time.strftime("%H:%M") if b.start_time else "",
+         safe_cell(b.couple_names), safe_cell(b.email), safe_cell(b.phone), safe_cell(b.venue),
+         safe_cell(b.package_title), b.status, b.currency, decimal_text(b.total_minor, b.currency),
+         b.created_at.isoformat(), b.source] for b in rows))
 
 
 def month_grid(year: int, month: int) -> list[list[date | None]]:

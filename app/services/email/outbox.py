@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import EmailAttachment, OutboundEmail, Tenant
+from app.services.accounts import branding
 from app.services.shared import clock, jobs
 from app.services.shared.money import money_filter
 
@@ -83,7 +84,8 @@ def queue_email(
     subject = one_line(subject)
     to = one_line(to)
     tenant = session.get(Tenant, tenant_id)
-    values = {"tenant": tenant, "subject": subject, **context}
+    values = {"tenant": tenant, "subject": subject, "accent": branding.email_accent(session, tenant_id),
+              **context}
     env = _templates()
     now = clock.now()
     row = OutboundEmail(

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from app.models import Booking, Document, DocumentCounter, Payment, Tenant
+from app.services.accounts import branding
 from app.services.email import outbox as email
 from app.services.invoices import pdf as invoice_pdf
 from app.services.invoices import settings as invoice_settings
@@ -107,6 +108,7 @@ def _base(session: Session, tenant: Tenant, booking: Booking, kind: str, number:
                       "amount_minor": s.amount_minor} for s in stages],
         "terms": settings.terms, "notes": settings.notes,
         "references": {"invoice_number": None},
+        "brand": branding.document_brand(session, tenant.id),
     }
 
 

@@ -11,7 +11,6 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, literal, select
@@ -19,12 +18,12 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Document, Payment, Tenant
 from app.models.invoice import DELIVERY_STATUSES, DOCUMENT_KINDS
-from app.services.shared import currencies, paging
-from app.services.shared.money import to_major
+from app.services.shared import paging
+from app.services.shared.spreadsheet import decimal_text as _amount
+from app.services.shared.spreadsheet import safe_cell
 
 STATUSES = DELIVERY_STATUSES + ("partially_paid", "paid", "credited")
 PER_PAGE = 50
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -87,20 +86,6 @@ def page(session: Session, tenant_id: int, filters: RegisterFilter, number: int 
     total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
     rows = session.execute(q.limit(PER_PAGE).offset(paging.offset(number, PER_PAGE))).all()
     return [RegisterRow(d, int(p or 0), int(c or 0), s) for d, p, c, s in rows], int(total or 0)
-
-
-def safe_cell(value: object) -> str:
-    """A spreadsheet must never run a cell as a formula (CSV injection): prefix a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def _amount(minor: int, currency: str) -> str:
-    """Major units with a dot, as many decimals as the currency shows (-12.50; 1500 ISK): a
-    sheet sums them exactly whatever the locale."""
-    value = to_major(minor, currency)
-    shown = value.quantize(Decimal(1).scaleb(-currencies.get(currency).display_exponent))
-    return f"{shown if shown == value else value:f}"
 
 
 HEADER = ["number", "kind", "issued_at", "status", "customer", "email", "booking_id", "currency",

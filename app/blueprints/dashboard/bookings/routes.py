@@ -3,28 +3,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.dashboard.bookings.forms import EditBookingForm, ManualBookingForm, StatusForm
-from app.blueprints.dashboard.scope import bp
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.dashboard.scope import bp, owner_required
+from app.blueprints.forms_common import PlainForm, apply_errors, csv_response, date_arg
 from app.extensions import db, htmx
 from app.models.booking import BOOKING_STATUSES
-from app.services.bookings import availability, catalog
+from app.services.bookings import availability, calendar_feed, catalog
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
 from app.services.bookings import queries as booking_queries
 from app.services.bookings import status as statuses
 from app.services.shared.errors import DateTaken, InvalidTransition, ValidationFailed
 from app.web.links import current_links
-
-
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
 
 
 def _filters() -> booking_queries.BookingFilter:
@@ -34,8 +27,8 @@ def _filters() -> booking_queries.BookingFilter:
     except ValueError:
         page = 1
     return booking_queries.BookingFilter(
-        status=args.get("status", ""), q=args.get("q", "")[:100], date_from=_date_arg("from"),
-        date_to=_date_arg("to"), sort=args.get("sort", "event_date"), descending=args.get("dir") == "desc",
+        status=args.get("status", ""), q=args.get("q", "")[:100], date_from=date_arg("from"),
+        date_to=date_arg("to"), sort=args.get("sort", "event_date"), descending=args.get("dir") == "desc",
         page=page)
 
 
@@ -49,6 +42,12 @@ def bookings_list():
     if htmx and htmx.target == "booking-results":
         return render_template("dashboard/bookings/_results.html", **context)
     return render_template("dashboard/bookings/list.html", **context)
+
+
+@bp.get("/bookings.csv")
+def bookings_csv():
+    """The list's filtered bookings, every page, for a spreadsheet."""
+    return csv_response(booking_queries.export_csv(db.session, g.tenant.id, _filters()), "bookings.csv")
 
 
 def _offer(form: ManualBookingForm, tenant) -> None:
@@ -128,19 +127,40 @@ def booking_status(booking_id: int):
 
 
 @bp.get("/calendar")
-def calendar_month():
+def calendar_month(feed_url: str | None = None):
     tenant = g.tenant
+    today = availability.local_today(db.session, tenant.id)
     try:
         year, month = (int(x) for x in request.args.get("month", "").split("-"))
         first = date(year, month, 1)
     except ValueError:
-        today = availability.local_today(db.session, tenant.id)
         first = date(today.year, today.month, 1)
     prev_first = date(first.year - 1, 12, 1) if first.month == 1 else date(first.year, first.month - 1, 1)
     next_first = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
-    context = {"tenant": tenant, "first": first, "prev": prev_first, "next": next_first,
-               "weeks": booking_queries.month_grid(first.year, first.month),
+    context = {"tenant": tenant, "first": first, "prev": prev_first, "next": next_first, "today": today,
+               "labels": bookings.LABELS, "weeks": booking_queries.month_grid(first.year, first.month),
                "events": booking_queries.month_events(db.session, tenant.id, first.year, first.month)}
     if htmx:
         return render_template("dashboard/calendar/_month.html", **context)
-    return render_template("dashboard/calendar/month.html", **context)
+    return render_template("dashboard/calendar/month.html", feed=calendar_feed.current(db.session, tenant.id),
+                           feed_url=feed_url, form=PlainForm(), **context)
+
+
+@bp.post("/calendar/feed")
+@owner_required
+def calendar_feed_create():
+    """Shows the new link on the page at once (never in a redirect URL); it is not shown again."""
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    raw = calendar_feed.create_link(db.session, g.tenant.id, actor_user_id=current_user.id)
+    flash("Your private calendar link is ready. Copy it now: it is shown only once.", "success")
+    return calendar_month(feed_url=url_for("calendar_feed.feed", token=raw, _external=True))
+
+
+@bp.post("/calendar/feed/revoke")
+@owner_required
+def calendar_feed_revoke():
+    if PlainForm().validate_on_submit():
+        calendar_feed.revoke(db.session, g.tenant.id, actor_user_id=current_user.id)
+        flash("The calendar link no longer works. Calendars subscribed to it stop updating.", "success")
+    return redirect(url_for("dashboard.calendar_month"))

@@ -7,16 +7,18 @@ from flask_login import current_user
 
 from app.blueprints.dashboard.payments.forms import OfflinePaymentForm, PaymentSettingsForm
 from app.blueprints.dashboard.scope import bp, owner_required
-from app.blueprints.forms_common import PlainForm, apply_errors
+from app.blueprints.forms_common import PlainForm, apply_errors, csv_response, date_arg
 from app.extensions import db
 from app.models.payment import EVENT_STATUSES
 from app.services.bookings import availability, catalog
 from app.services.bookings import lifecycle as bookings
 from app.services.connect import disputes as connect_disputes
 from app.services.payments import events as stripe_events
+from app.services.payments import preview as schedule_preview
 from app.services.payments import recording as payments
 from app.services.payments import settings as payment_settings
 from app.services.payments import stages as payment_stages
+from app.services.reports import received as received_payments
 from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.web.links import current_links
 
@@ -28,6 +30,26 @@ def payments_overview():
     rows = payment_stages.outstanding(db.session, tenant.id, today)
     return render_template("dashboard/payments/outstanding.html", tenant=tenant, rows=rows, today=today,
                            totals=payment_stages.outstanding_totals(db.session, tenant.id))
+
+
+def _received_filter() -> received_payments.ReceivedFilter:
+    return received_payments.ReceivedFilter(date_from=date_arg("from"), date_to=date_arg("to"),
+                                            method=request.args.get("method", ""),
+                                            q=request.args.get("q", "")[:100])
+
+
+@bp.get("/payments/received")
+def payments_received():
+    filters = _received_filter()
+    return render_template("dashboard/payments/received.html", filters=filters,
+                           result=received_payments.payments_received(db.session, g.tenant.id, filters),
+                           methods=received_payments.METHOD_LABELS)
+
+
+@bp.get("/payments/received.csv")
+def payments_received_csv():
+    body = received_payments.export_csv(db.session, g.tenant.id, _received_filter())
+    return csv_response(body, "payments-received.csv")
 
 
 @bp.get("/bookings/<int:booking_id>/payments")
@@ -113,11 +135,23 @@ def payment_settings_page(package_id: int | None = None):
         else:
             flash("Payment schedule saved. New bookings use it.", "success")
             return redirect(request.path)
+    shown = _rule_form(form) if request.method == "POST" else payment_settings.rule_as_form(effective, tenant.currency)
     return render_template("dashboard/payments/settings.html", tenant=tenant, form=form, package=package,
                            overridden=stored is not None,
+                           preview=schedule_preview.preview(db.session, tenant.id, package_id, shown),
                            fixed_currency=payment_settings.fixed_deposit_currency(db.session, tenant.id,
                                                                                   package_id)
                            ), (400 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/payments/settings/preview")
+@bp.post("/packages/<int:package_id>/payments/preview")
+@owner_required
+def payment_settings_preview(package_id: int | None = None):
+    """The htmx fragment under the schedule form: what a couple would pay, as the owner types."""
+    form = PaymentSettingsForm(meta={"csrf": False})  # reads only; the header token is checked anyway
+    result = schedule_preview.preview(db.session, g.tenant.id, package_id, _rule_form(form))
+    return render_template("dashboard/payments/_preview.html", preview=result)
 
 
 @bp.get("/payments/events")

@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.branding import routes  # noqa: F401
