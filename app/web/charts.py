@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 
 import pygal
 from babel.dates import format_date
 from markupsafe import Markup
 from pygal.style import Style
 
-from app.services.shared.money import exponent, format_money
+from app.services.shared import currencies
+from app.services.shared.money import format_money, to_major
 
 HATCH = ('<pattern id="hatch-refunded" patternUnits="userSpaceOnUse" width="8" height="8" '
          'patternTransform="rotate(45)"><rect width="8" height="8" fill="#fde8e7"/>'
@@ -39,7 +39,7 @@ def axis_label(first: date, locale: str) -> str:
 
 
 def _major(minor: int | None, currency: str) -> float | None:
-    return None if minor is None else float(Decimal(minor).scaleb(-exponent(currency)))
+    return None if minor is None else float(to_major(minor, currency))
 
 
 def _svg(chart: pygal.Graph, label: str) -> Markup:
@@ -54,7 +54,8 @@ def _chart(kind, currency: str, locale: str, labels: list[str]) -> pygal.Graph:
                  legend_at_bottom=True, legend_at_bottom_columns=2, show_y_guides=True,
                  margin=8, spacing=12, x_label_rotation=0, truncate_label=-1, defs=[HATCH],
                  css=["file://style.css", "file://graph.css", HATCH_CSS],
-                 value_formatter=lambda v: format_money(round(v * 10 ** exponent(currency)), currency, locale))
+                 value_formatter=lambda v: format_money(
+                     round(v * 10 ** currencies.get(currency).api_exponent), currency, locale))
     chart.x_labels = labels
     return chart
 

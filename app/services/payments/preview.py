@@ -12,6 +12,7 @@ from app.services.accounts import tenants
 from app.services.bookings import availability, catalog
 from app.services.payments import schedules
 from app.services.payments.settings import RuleForm, parse_rule
+from app.services.shared import currencies
 from app.services.shared.errors import ValidationFailed
 
 EXAMPLE_TOTAL = {0: 2_500, 2: 250_000, 3: 2_500_000}  # by currency exponent: 2,500 in major units
@@ -37,8 +38,6 @@ class SchedulePreview:
 
 
 def preview(session: Session, tenant_id: int, package_id: int | None, form: RuleForm) -> SchedulePreview:
-    from app.services.shared.money import exponent
-
     tenant = tenants.get_tenant(session, tenant_id)
     if package_id is not None:
         package = catalog.get_package(session, tenant_id, package_id)
@@ -47,7 +46,7 @@ def preview(session: Session, tenant_id: int, package_id: int | None, form: Rule
     if package is not None and package.currency == tenant.currency:
         total, example = package.price_minor, f"the {package.title} package"
     else:
-        total, example = EXAMPLE_TOTAL.get(exponent(tenant.currency), 250_000), "a booking"
+        total, example = EXAMPLE_TOTAL.get(currencies.get(tenant.currency).api_exponent, 250_000), "a booking"
     today = availability.local_today(session, tenant_id)
     event_on = today + EVENT_AFTER
     try:
