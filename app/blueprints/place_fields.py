@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from babel import Locale
-from babel.localedata import locale_identifiers
 from babel.numbers import get_currency_name
 from wtforms import SelectField
 from wtforms.validators import ValidationError
@@ -13,6 +11,7 @@ from wtforms.validators import ValidationError
 from app.services.accounts.tenants import (
     currency_problem,
     locale_problem,
+    locales,
     timezone_problem,
     timezones,
 )
@@ -44,17 +43,9 @@ def currency_choices() -> list[tuple[str, str]]:
     return [(c, label(c)) for c in COMMON_CURRENCIES] + [(c, label(c)) for c in rest]
 
 
-@lru_cache(maxsize=1)
 def locale_choices() -> list[tuple[str, str]]:
-    """Locales with a territory (en_US, de_DE...), named in their own language and in English."""
-    out = []
-    for ident in locale_identifiers():
-        parts = ident.split("_")
-        if len(parts) != 2 or len(parts[1]) != 2:
-            continue
-        loc = Locale.parse(ident)
-        out.append((ident, f"{loc.get_display_name('en')} ({ident})"))
-    return sorted(out, key=lambda c: c[1])
+    """Locales with a territory (en_US, de_DE...), as the settings service accepts them."""
+    return locales()
 
 
 def with_current(choices, current: str | None):

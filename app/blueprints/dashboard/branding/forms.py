@@ -1,15 +1,15 @@
 """The branding form: accent colour, public description, logo and cover photo."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length
 
+from app.blueprints.forms_common import Form
 from app.services.accounts.branding import DESCRIPTION_MAX
 
 
-class BrandingForm(FlaskForm):
+class BrandingForm(Form):
     accent_color = StringField("Accent colour", render_kw={"type": "color"},
                                description="Buttons, links and headings on your booking page and emails.")
     use_default_accent = BooleanField("Use the MAIS purple instead")

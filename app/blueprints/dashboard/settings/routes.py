@@ -11,14 +11,8 @@ from app.blueprints.forms_common import apply_errors
 from app.extensions import db
 from app.services.accounts import tenants
 from app.services.accounts import users as accounts
-from app.services.shared import currencies
 from app.services.shared.errors import ValidationFailed
 from app.web.links import current_links
-
-
-def _with_current(value: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Keep a stored value that the list no longer offers visible (and refused on save)."""
-    return choices if any(v == value for v, _ in choices) else [(value, value), *choices]
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -26,8 +20,6 @@ def _with_current(value: str, choices: list[tuple[str, str]]) -> list[tuple[str,
 def settings():
     tenant = g.tenant
     form = SettingsForm(obj=tenant)
-    form.currency.choices = _with_current(tenant.currency, [(c, c) for c in currencies.supported()])
-    form.locale.choices = _with_current(tenant.locale, tenants.locales())
     if form.validate_on_submit():
         values = {f: (getattr(form, f).data or "").strip() for f in tenants.SETTINGS_FIELDS}
         values["currency"] = values["currency"].upper()
