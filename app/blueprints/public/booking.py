@@ -5,13 +5,14 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
-from app.blueprints.booking_fields import BookingForm
+from app.blueprints.booking_fields import PublicBookingForm
 from app.blueprints.forms_common import apply_errors
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, limiter
 from app.services.bookings import availability, catalog
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
+from app.services.bookings import terms as booking_terms
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import DateTaken, NotFound, ValidationFailed
 from app.web.links import current_links, stage_ref
@@ -21,7 +22,7 @@ scope_to_tenant(bp)
 RECEIVED_KEY = "received_booking"
 
 
-def _offer(form: BookingForm):
+def _offer(form: PublicBookingForm):
     tenant = g.tenant
     packages = catalog.packages(db.session, tenant.id, active_only=True)
     add_ons = catalog.add_ons(db.session, tenant.id, active_only=True)
@@ -33,7 +34,9 @@ def _offer(form: BookingForm):
 @limiter.limit("30 per hour", methods=["POST"])
 def book():
     tenant = g.tenant
-    form = BookingForm()
+    # A GET may preselect a package, add-ons and a date (?package_id=3&event_date=2027-06-12).
+    form = (PublicBookingForm(formdata=request.args) if request.method == "GET" and request.args
+            else PublicBookingForm())
     packages, add_ons = _offer(form)
     taken: DateTaken | None = None
     if form.validate_on_submit():
@@ -55,7 +58,28 @@ def book():
     first, last = availability.window(db.session, tenant.id)
     status = 409 if taken else (400 if form.errors else 200)
     return render_template("public/book.html", tenant=tenant, form=form, packages=packages,
-                           add_ons=add_ons, taken=taken, first_day=first, last_day=last), status
+                           add_ons=add_ons, taken=taken, first_day=first, last_day=last,
+                           **_terms_shown(form)), status
+
+
+def _terms_shown(form: PublicBookingForm) -> dict:
+    """The terms for what the form says now, and their digest (carried back on submit)."""
+    terms = booking_terms.preview(db.session, g.tenant.id, form.package_id.data,
+                                  list(form.add_on_ids.data or []), _event_date(form))
+    return {"terms": terms, "terms_digest": booking_terms.digest(terms) if terms else ""}
+
+
+def _event_date(form: PublicBookingForm) -> date | None:
+    value = form.event_date.data
+    return value if isinstance(value, date) else None
+
+
+@bp.get("/terms")
+def terms_preview():
+    """htmx: the add-ons that fit the chosen package and the terms for the form as it stands."""
+    form = PublicBookingForm(formdata=request.args)
+    _offer(form)
+    return render_template("public/_offer.html", tenant=g.tenant, form=form, **_terms_shown(form))
 
 
 @bp.get("/availability")

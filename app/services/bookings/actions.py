@@ -73,6 +73,16 @@ def cancel_by_link(session: Session, tenant_id: int, raw: str, links: Links) -> 
     return booking
 
 
+def fresh_manage_link(session: Session, tenant_id: int, booking_id: int) -> str:
+    """A new manage token for the couple who just acted on this booking (paid, moved or
+    canceled it) on a page they reached with a valid link, so the result page leads to the
+    portal even though the action revoked the links they came with; commits."""
+    booking = bookings.get_booking(session, tenant_id, booking_id)
+    raw = tokens.issue(session, tenant_id, "booking_manage", booking.id)
+    session.commit()
+    return raw
+
+
 def send_fresh_links(session: Session, tenant_id: int, email_addr: str, links: Links) -> int:
     """Email a new manage link for each of this tenant's bookings under that address.
 

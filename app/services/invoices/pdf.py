@@ -10,7 +10,8 @@ from app.adapters import pdf
 from app.services.shared.money import format_money
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "pdf"
-TITLES = {"invoice": "Invoice", "receipt": "Receipt", "credit_note": "Credit note"}
+TITLES = {"invoice": "Invoice", "receipt": "Receipt", "credit_note": "Credit note",
+          "terms": "Booking terms"}
 
 _env: Environment | None = None
 
