@@ -17,6 +17,7 @@ from app.models import ActionToken, Booking
 from app.services.bookings import cancellation
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
+from app.services.invoices import issuing as invoices
 from app.services.shared import audit, tokens
 from app.services.shared.errors import InvalidLink
 from app.services.shared.links import Links
@@ -61,7 +62,9 @@ def reschedule_by_link(session: Session, tenant_id: int, raw: str, new_date: dat
                        links: Links) -> Booking:
     """Consume the link and move the booking, together or not at all."""
     booking = _consume(session, tenant_id, raw, "reschedule")
-    return bookings.reschedule(session, booking, new_date, links, actor="couple")
+    bookings.reschedule(session, booking, new_date, links, actor="couple")
+    invoices.follow_changes(session, tenant_id, booking.id)  # after the move committed
+    return booking
 
 
 def cancel_by_link(session: Session, tenant_id: int, raw: str, links: Links) -> Booking:

@@ -303,8 +303,10 @@ def edit_booking(session: Session, tenant_id: int, booking_id: int, details: Boo
         audit.record(session, tenant_id, "booking.edited", actor="user", actor_user_id=actor_user_id,
                      subject_type="booking", subject_id=booking.id, changes=changes)
     if details.event_date is not None and details.event_date != booking.event_date:
-        return reschedule(session, booking, details.event_date, links, actor="user",
-                          actor_user_id=actor_user_id, enforce_cutoff=False)
+        reschedule(session, booking, details.event_date, links, actor="user",
+                   actor_user_id=actor_user_id, enforce_cutoff=False)
+        invoices.follow_changes(session, tenant_id, booking.id)  # after the move committed
+        return booking
     session.commit()
     return booking
 

@@ -130,8 +130,12 @@ def _with_totals(snap: dict, lines: list[tax.Line], rate_bp: int, inclusive: boo
 
 
 def invoice_of(session: Session, tenant_id: int, booking_id: int) -> Document | None:
+    """The booking's current invoice: the latest one (earlier ones were credited and replaced
+    when the booking changed, see `follow_changes`)."""
     return session.scalar(select(Document).where(Document.tenant_id == tenant_id,
-                                                 Document.source_key == f"booking-{booking_id}"))
+                                                 Document.booking_id == booking_id,
+                                                 Document.kind == "invoice")
+                          .order_by(Document.id.desc()).limit(1))
 
 
 def _amount_due(session: Session, booking: Booking, settings) -> tuple[int, Document | None]:
@@ -312,6 +316,47 @@ def issue_credit_note(session: Session, tenant_id: int, *, booking_id: int, paym
                invoice_id=invoice.id if invoice else None)
     jobs.after_commit(session, jobs.Job.DELIVER_DOCUMENT, doc.id)
     return doc
+
+
+def follow_changes(session: Session, tenant_id: int, booking_id: int) -> Document | None:
+    """Documents follow changes: when the booking no longer matches its invoice (a new date,
+    venue or price), credit that invoice in full and issue a new one for the booking as it now
+    stands, in one transaction (commits). Numbers come from the same gapless series; the
+    `deliver_document` job emails both to the couple. Idempotent per replaced invoice (source
+    keys name it), and nothing happens when there is no invoice or it still matches."""
+    with committing(session):
+        booking = get_owned(session, Booking, tenant_id, booking_id)
+        old = invoice_of(session, tenant_id, booking_id)
+        if old is None:
+            return None
+        settings_now = invoice_settings.current(session, tenant_id)
+        lines = _lines(booking)
+        total = tax.totals_for(lines, settings_now.tax_rate_bp, settings_now.tax_inclusive).total_minor
+        said = old.snapshot
+        if (said["booking"]["event_date"], said["booking"]["venue"], said["total_minor"]) == (
+                booking.event_date.isoformat(), booking.venue or "", total):
+            return None
+        tenant = session.get(Tenant, tenant_id)
+        paid, listed = _net_paid(session, tenant_id, booking.id)
+
+        def build_credit(snap: dict, settings) -> dict:
+            snap["references"]["invoice_number"] = old.number
+            mirrored = [tax.Line(f"{ln['description']} (replaces invoice {old.number})",
+                                 ln["quantity"], -ln["unit_minor"]) for ln in said["lines"]]
+            return _with_totals(snap, mirrored, said["tax"]["rate_bp"], said["tax"]["inclusive"],
+                                said["tax"]["label"], paid, listed, old.total_minor)
+
+        def build_invoice(snap: dict, settings) -> dict:
+            return _with_totals(snap, lines, settings.tax_rate_bp, settings.tax_inclusive,
+                                settings.tax_label, paid, listed, total)
+
+        credit = _add(session, tenant, booking, "credit_note", f"revision-{old.id}", build_credit,
+                      invoice_id=old.id)
+        new = _add(session, tenant, booking, "invoice", f"booking-{booking.id}-rev-{old.id}",
+                   build_invoice)
+        jobs.after_commit(session, jobs.Job.DELIVER_DOCUMENT, credit.id)
+        jobs.after_commit(session, jobs.Job.DELIVER_DOCUMENT, new.id)
+    return new
 
 
 # -- PDFs and delivery ------------------------------------------------------------------------------
