@@ -102,3 +102,16 @@ def send_fresh_links(session: Session, tenant_id: int, email_addr: str, links: L
                      subject_id=booking.id)
     session.commit()
     return len(found)
+
+
+def send_fresh_links_anywhere(session: Session, email_addr: str, links: Links) -> int:
+    """For a couple who reached the site without a link: a new manage link for each booking
+    under that address, at every vendor (each email comes from its vendor). Silent when there
+    are none, like `send_fresh_links`."""
+    address = email_addr.strip().lower()
+    tenant_ids = list(session.scalars(
+        select(Booking.tenant_id).where(Booking.email == address,
+                                        Booking.status.in_(bookings.LIVE + ("canceled",)))
+        .distinct().limit(20)))
+    session.commit()
+    return sum(send_fresh_links(session, tenant_id, address, links) for tenant_id in tenant_ids)
