@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -54,7 +56,8 @@ class BookingForm(DetailsForm):
     add_on_ids = CheckboxesField("Add-ons", validate_choice=False)
 
     def offer(self, packages, add_ons, locale: str) -> None:
-        """Offer this tenant's catalog; the service re-checks every submitted id."""
+        """Offer this tenant's catalog; the service re-checks every submitted id. Once a package
+        is chosen, only the add-ons that fit it are offered."""
         self.package_id.choices = [
             (str(p.id), f"{p.title} · {format_money(p.price_minor, p.currency, locale)}") for p in packages]
         titles = {p.id: p.title for p in packages}
@@ -62,7 +65,26 @@ class BookingForm(DetailsForm):
             (str(a.id), f"{a.title} · +{format_money(a.price_minor, a.currency, locale)}"
              + (f" (with {titles[a.package_id]})" if a.package_id in titles else ""))
             for a in add_ons if a.package_id is None or a.package_id in titles]
+        chosen = next((p for p in packages if str(p.id) == str(self.package_id.data)), None)
+        if chosen is not None:
+            fits = {str(a.id) for a in add_ons
+                    if a.package_id in (None, chosen.id) and a.currency == chosen.currency}
+            self.add_on_ids.choices = [c for c in self.add_on_ids.choices if c[0] in fits]
 
     def request(self) -> BookingRequest:
         return BookingRequest(**self._detail_values(), package_id=self.package_id.data,
                               add_on_ids=list(self.add_on_ids.data or []))
+
+
+class PublicBookingForm(BookingForm):
+    """The couple's booking form: they accept the terms shown (whose digest travels back)."""
+
+    terms_digest = HiddenField()
+    accept_terms = BooleanField(
+        "I have read and accept these terms: the total, the payment schedule and the "
+        "cancellation policy", validators=[DataRequired("Tick the box to accept the terms.")])
+
+    def request(self) -> BookingRequest:
+        wanted = super().request()
+        wanted.accepted_terms = self.terms_digest.data or ""
+        return wanted

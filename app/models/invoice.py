@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from app.models.base import Base, UTCDateTime
 
-DOCUMENT_KINDS = ("invoice", "receipt", "credit_note")
+DOCUMENT_KINDS = ("invoice", "receipt", "credit_note", "terms")
 DELIVERY_STATUSES = ("issued", "sent", "viewed")
 
 
@@ -76,15 +76,16 @@ class DocumentCounter(Base):
 
 
 class Document(Base):
-    """An issued invoice, receipt or credit note. `source_key` names what caused it
-    (booking-<id>, payment-<id>, refund-<key>): UNIQUE per tenant, so a retried task or a double
+    """An issued invoice, receipt, credit note or booking terms (what the couple accepted when
+    booking). `source_key` names what caused it (booking-<id>, payment-<id>, refund-<key>,
+    terms-<booking id>): UNIQUE per tenant, so a retried task or a double
     click never issues twice. Amounts are negative on credit notes."""
 
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("tenant_id", "kind", "number", name="uq_documents_tenant_kind_number"),
         UniqueConstraint("tenant_id", "source_key", name="uq_documents_tenant_source"),
-        CheckConstraint("kind IN ('invoice', 'receipt', 'credit_note')", name="kind"),
+        CheckConstraint("kind IN ('invoice', 'receipt', 'credit_note', 'terms')", name="kind"),
         CheckConstraint("delivery_status IN ('issued', 'sent', 'viewed')", name="delivery_status"),
         CheckConstraint("(kind = 'credit_note') = (total_minor < 0) OR total_minor = 0",
                         name="credit_note_negative"),

@@ -16,6 +16,12 @@ def send_booking_links(tenant_id: int, email_addr: str) -> int:
         return actions.send_fresh_links(session, tenant_id, email_addr, WebLinks(app))
 
 
+@huey.task()
+def send_booking_links_anywhere(email_addr: str) -> int:
+    with app_session() as (app, session):
+        return actions.send_fresh_links_anywhere(session, email_addr, WebLinks(app))
+
+
 @huey.periodic_task(crontab(minute="*"))
 def release_expired_holds() -> int:
     with app_session() as (_, session):

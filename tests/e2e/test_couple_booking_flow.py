@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from playwright.sync_api import expect
+
 from tests.fixtures.smtp import text_of
 from tests.integration.bookings.helpers import book, links_in, local_today, make_catalog
 
@@ -33,6 +35,16 @@ def test_couple_books_reschedules_and_cancels_on_a_phone(app, live_server, consu
     page.locator("#event_date").dispatch_event("change")
     page.locator('[data-testid="availability"][data-available="yes"]').wait_for()
     page.get_by_label("Venue").fill("Lakeside Chapel")
+    # The terms before committing: total, deposit, the schedule with dates, the policy in words.
+    terms = page.get_by_test_id("terms")
+    expect(terms.get_by_test_id("terms-total")).to_have_text("$1,500.50")
+    expect(terms.get_by_test_id("terms-deposit")).to_have_text("$450.15")
+    expect(terms.get_by_test_id("terms-schedule")).to_contain_text("due ")
+    expect(terms.get_by_test_id("terms-policy")).to_contain_text("The deposit is not refundable")
+    assert page.get_by_role("checkbox", name="Drone").count() == 1  # Silver's own add-on
+    page.get_by_role("button", name="Request this booking").click()
+    expect(page.locator("#accept_terms-error")).to_have_text("Tick the box to accept the terms.")
+    page.get_by_role("checkbox", name="I have read and accept these terms").check()
     page.get_by_role("button", name="Request this booking").click()
     # The flow continues to the deposit checkout (tests/e2e/test_couple_payments.py pays it).
     page.get_by_role("heading", name="Pay $").wait_for()
@@ -62,6 +74,9 @@ def test_couple_books_reschedules_and_cancels_on_a_phone(app, live_server, consu
     page.locator(f'input[name="event_date"][value="{new_day.isoformat()}"]').check()
     page.get_by_role("button", name="Move my booking").click()
     page.get_by_role("heading", name="Your booking is moved").wait_for()
+    page.reload()  # POST, then redirect: a reload shows the booking, it does not resubmit
+    page.get_by_role("heading", name="Your booking is moved").wait_for()
+    assert page.locator('[data-testid="event-date"]').get_attribute("data-date") == new_day.isoformat()
 
     # 4. A new email with fresh links; the old link now shows the used/expired page.
     second = links_in(text_of(inbox.wait_for(address, subject="Booking rescheduled")[0]))
@@ -77,6 +92,9 @@ def test_couple_books_reschedules_and_cancels_on_a_phone(app, live_server, consu
     page.get_by_role("heading", name="Cancel your booking?").wait_for()
     page.get_by_role("button", name="Yes, cancel my booking").click()
     page.get_by_role("heading", name="Your booking is canceled").wait_for()
+    page.reload()
+    page.get_by_role("heading", name="Your booking is canceled").wait_for()
+    expect(page.get_by_test_id("status")).to_have_attribute("data-status", "canceled")
     canceled = inbox.wait_for(address, subject="Booking canceled")[0]
     calendars = [p for p in canceled.iter_attachments() if p.get_content_type() == "text/calendar"]
     body = calendars[0].get_content()

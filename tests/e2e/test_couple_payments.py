@@ -36,6 +36,8 @@ def test_couple_pays_deposit_after_a_decline_then_the_balance_from_the_portal(
     page.get_by_label("Email").fill(address)
     page.locator("#event_date").fill(day.isoformat())
     page.get_by_label("Venue").fill("Old Mill")
+    expect(page.get_by_test_id("terms-deposit")).to_have_text("$750.00")
+    page.get_by_role("checkbox", name="I have read and accept these terms").check()
     page.get_by_role("button", name="Request this booking").click()
 
     # The deposit checkout: 30 % of $2,500.00 on the Payment Element.

@@ -6,10 +6,11 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from app.adapters.stripe_gateway import gateway_for
 from app.blueprints.tenant_scope import scope_to_tenant
-from app.extensions import db
+from app.extensions import db, limiter
 from app.services.bookings import actions as booking_links
 from app.services.bookings import emails as booking_emails
 from app.services.connect.fees import FeePolicy
+from app.services.invoices import issuing as invoices
 from app.services.payments import checkout
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import InvalidLink
@@ -38,9 +39,22 @@ def checkout_page(ref: str):
                                   fees=FeePolicy.from_config(current_app.config))
     return render_template(
         "pay/checkout.html", tenant=g.tenant, view=view, ref=ref, pay_all=pay_all,
+        booking_money=payment_stages.booking_money(db.session, g.tenant.id, view.booking.id),
+        terms=invoices.terms_of(db.session, g.tenant.id, view.booking.id),
         shown=booking_emails.describe(view.booking, g.tenant),
         stripe_js=stripe_js_url(), publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         return_url=url_for(".payment_return", ref=ref, _external=True))
+
+
+@bp.get("/pay/<ref>/booking")
+@limiter.limit("30 per hour")
+def open_booking(ref: str):
+    """One tap from a payment page to the couple's booking: a fresh manage link (the payment
+    link is signed for this booking's stage, so whoever holds it may see the booking)."""
+    stage_id = read_stage_ref(current_app, g.tenant.id, ref)
+    stage = payment_stages.get_stage(db.session, g.tenant.id, stage_id)
+    fresh = booking_links.fresh_manage_link(db.session, g.tenant.id, stage.booking_id)
+    return redirect(url_for("portal.manage", token=fresh), code=303)
 
 
 @bp.get("/pay/<ref>/return")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from app.blueprints.forms_common import apply_errors
 from app.blueprints.portal.forms import CancelForm, FreshLinkForm, RescheduleForm
@@ -46,12 +46,24 @@ def _summary(booking):
     return booking_emails.describe(booking, g.tenant)
 
 
+DONE_ACTIONS = ("rescheduled", "canceled")
+
+
+def _to_portal(booking, action: str):
+    """POST, then redirect: the couple lands on their booking with a fresh link (the action
+    revoked the one they came with), and a reload shows the booking, never resubmits."""
+    fresh = booking_links.fresh_manage_link(db.session, g.tenant.id, booking.id)
+    return redirect(url_for("portal.manage", token=fresh, done=action), code=303)
+
+
 @bp.get("/b/<token>")
 @no_referrer
 def manage(token: str):
     booking = _booking(token, "manage")
     money = payment_stages.booking_money(db.session, g.tenant.id, booking.id)
+    done = request.args.get("done")
     return render_template("portal/manage.html", tenant=g.tenant, booking=booking, token=token,
+                           done=done if done in DONE_ACTIONS else None,
                            shown=_summary(booking), changeable=booking.status in bookings.CHANGEABLE,
                            labels=bookings.LABELS,
                            documents=invoices.for_booking(db.session, g.tenant.id, booking.id),
@@ -107,8 +119,7 @@ def reschedule(token: str):
         except InvalidTransition as exc:
             refusal = exc.message
         else:
-            return render_template("portal/done.html", tenant=g.tenant, booking=booking,
-                                   shown=_summary(booking), action="rescheduled")
+            return _to_portal(booking, "rescheduled")
     status = 409 if (taken or (refusal and request.method == "POST")) else (400 if form.errors else 200)
     picker = _picker(booking, token, request.args.get("month"), form.event_date.data)
     return render_template("portal/reschedule.html", tenant=g.tenant, booking=booking,
@@ -145,10 +156,7 @@ def cancel(token: str):
         except InvalidTransition as exc:
             refusal = exc.message
         else:
-            return render_template("portal/done.html", tenant=g.tenant, booking=booking,
-                                   shown=_summary(booking), action="canceled",
-                                   refund_requests=refunds.requests_for(db.session, g.tenant.id,
-                                                                        booking.id))
+            return _to_portal(booking, "canceled")
     status = 409 if refusal and request.method == "POST" else 200
     quote = None if refusal else refunds.cancellation_quote(db.session, booking)
     return render_template("portal/cancel.html", tenant=g.tenant, booking=booking, token=token, form=form,

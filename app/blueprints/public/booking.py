@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 
-from app.blueprints.booking_fields import BookingForm
+from app.blueprints.booking_fields import PublicBookingForm
 from app.blueprints.forms_common import apply_errors
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, limiter
@@ -24,6 +24,7 @@ from app.services.accounts import branding
 from app.services.bookings import availability, catalog
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
+from app.services.bookings import terms as booking_terms
 from app.services.connect import accounts as connect_accounts
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import DateTaken, NotFound, ValidationFailed
@@ -34,7 +35,7 @@ scope_to_tenant(bp)
 RECEIVED_KEY = "received_booking"
 
 
-def _offer(form: BookingForm):
+def _offer(form: PublicBookingForm):
     """The packages and add-ons a couple can book online now (see `online_bookable`)."""
     tenant = g.tenant
     packages = connect_accounts.online_bookable(
@@ -62,7 +63,9 @@ def brand_image(kind: str, ref: str):
 @limiter.limit("30 per hour", methods=["POST"])
 def book():
     tenant = g.tenant
-    form = BookingForm()
+    # A GET may preselect a package, add-ons and a date (?package_id=3&event_date=2027-06-12).
+    form = (PublicBookingForm(formdata=request.args) if request.method == "GET" and request.args
+            else PublicBookingForm())
     packages, add_ons = _offer(form)
     taken: DateTaken | None = None
     if form.validate_on_submit():
@@ -86,7 +89,28 @@ def book():
     opening_soon = not packages and not tenant.can_take_charges
     return render_template("public/book.html", tenant=tenant, form=form, packages=packages,
                            opening_soon=opening_soon,
-                           add_ons=add_ons, taken=taken, first_day=first, last_day=last), status
+                           add_ons=add_ons, taken=taken, first_day=first, last_day=last,
+                           **_terms_shown(form)), status
+
+
+def _terms_shown(form: PublicBookingForm) -> dict:
+    """The terms for what the form says now, and their digest (carried back on submit)."""
+    terms = booking_terms.preview(db.session, g.tenant.id, form.package_id.data,
+                                  list(form.add_on_ids.data or []), _event_date(form))
+    return {"terms": terms, "terms_digest": booking_terms.digest(terms) if terms else ""}
+
+
+def _event_date(form: PublicBookingForm) -> date | None:
+    value = form.event_date.data
+    return value if isinstance(value, date) else None
+
+
+@bp.get("/terms")
+def terms_preview():
+    """htmx: the add-ons that fit the chosen package and the terms for the form as it stands."""
+    form = PublicBookingForm(formdata=request.args)
+    _offer(form)
+    return render_template("public/_offer.html", tenant=g.tenant, form=form, **_terms_shown(form))
 
 
 @bp.get("/availability")

@@ -17,6 +17,7 @@ from app.models import ActionToken, Booking
 from app.services.bookings import cancellation
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
+from app.services.invoices import issuing as invoices
 from app.services.shared import audit, tokens
 from app.services.shared.errors import InvalidLink
 from app.services.shared.links import Links
@@ -61,7 +62,9 @@ def reschedule_by_link(session: Session, tenant_id: int, raw: str, new_date: dat
                        links: Links) -> Booking:
     """Consume the link and move the booking, together or not at all."""
     booking = _consume(session, tenant_id, raw, "reschedule")
-    return bookings.reschedule(session, booking, new_date, links, actor="couple")
+    bookings.reschedule(session, booking, new_date, links, actor="couple")
+    invoices.follow_changes(session, tenant_id, booking.id)  # after the move committed
+    return booking
 
 
 def cancel_by_link(session: Session, tenant_id: int, raw: str, links: Links) -> Booking:
@@ -71,6 +74,16 @@ def cancel_by_link(session: Session, tenant_id: int, raw: str, links: Links) -> 
     cancellation.cancel_booking(session, tenant_id, booking.id, links, actor="couple",
                                 refund="policy")
     return booking
+
+
+def fresh_manage_link(session: Session, tenant_id: int, booking_id: int) -> str:
+    """A new manage token for the couple who just acted on this booking (paid, moved or
+    canceled it) on a page they reached with a valid link, so the result page leads to the
+    portal even though the action revoked the links they came with; commits."""
+    booking = bookings.get_booking(session, tenant_id, booking_id)
+    raw = tokens.issue(session, tenant_id, "booking_manage", booking.id)
+    session.commit()
+    return raw
 
 
 def send_fresh_links(session: Session, tenant_id: int, email_addr: str, links: Links) -> int:
@@ -89,3 +102,16 @@ def send_fresh_links(session: Session, tenant_id: int, email_addr: str, links: L
                      subject_id=booking.id)
     session.commit()
     return len(found)
+
+
+def send_fresh_links_anywhere(session: Session, email_addr: str, links: Links) -> int:
+    """For a couple who reached the site without a link: a new manage link for each booking
+    under that address, at every vendor (each email comes from its vendor). Silent when there
+    are none, like `send_fresh_links`."""
+    address = email_addr.strip().lower()
+    tenant_ids = list(session.scalars(
+        select(Booking.tenant_id).where(Booking.email == address,
+                                        Booking.status.in_(bookings.LIVE + ("canceled",)))
+        .distinct().limit(20)))
+    session.commit()
+    return sum(send_fresh_links(session, tenant_id, address, links) for tenant_id in tenant_ids)

@@ -56,6 +56,15 @@ def add_ons(session: Session, tenant_id: int, *, active_only: bool = False) -> l
     return list(session.scalars(query.order_by(AddOn.package_id.is_not(None), AddOn.title, AddOn.id)))
 
 
+def add_ons_for(session: Session, tenant_id: int, package: Package) -> list[AddOn]:
+    """The active add-ons a booking of `package` can have: its own and the tenant-wide ones, in
+    its currency (the same rule `bookable_selection` enforces)."""
+    return list(session.scalars(
+        select(AddOn).where(AddOn.tenant_id == tenant_id, AddOn.active.is_(True),
+                            or_(AddOn.package_id.is_(None), AddOn.package_id == package.id),
+                            AddOn.currency == package.currency).order_by(AddOn.id)))
+
+
 def get_package(session: Session, tenant_id: int, package_id: int) -> Package:
     package = get_owned(session, Package, tenant_id, package_id)
     return package

@@ -53,6 +53,29 @@ def _deposit_url(session: Session, booking: Booking, tenant: Tenant, links: Link
     return links.stage_checkout(tenant.slug, tenant.id, stage.id) if stage else ""
 
 
+TERMS_SHOWN_IN = ("booking_received", "booking_confirmed")
+
+
+def terms_context(session: Session, booking: Booking, tenant: Tenant, links: Links) -> dict:
+    """The terms the couple accepted, in lines of text, with a link to their PDF (empty for a
+    booking entered by the vendor)."""
+    from app.services.invoices import issuing as invoices
+
+    doc = invoices.terms_of(session, tenant.id, booking.id)
+    if doc is None:
+        return {"terms_number": "", "terms_lines": [], "terms_url": ""}
+    snap = doc.snapshot
+
+    def money(minor: int) -> str:
+        return format_money(minor, snap["currency"], snap["locale"])
+
+    lines = [f"Total: {money(snap['total_minor'])}"]
+    lines += [f"{s['label']}: {money(s['amount_minor'])}, due {s['due_text']}" for s in snap["schedule"]]
+    lines.append(f"If you cancel: {snap['policy_text']}")
+    return {"terms_number": doc.number, "terms_lines": lines,
+            "terms_url": links.document_download(tenant.slug, tenant.id, doc.id)}
+
+
 def queue_booking_email(session: Session, booking: Booking, kind: str, links: Links) -> None:
     """Compose `kind` for the couple with new links and an .ics attachment (sent after commit)."""
     tenant = session.get(Tenant, booking.tenant_id)
@@ -64,6 +87,8 @@ def queue_booking_email(session: Session, booking: Booking, kind: str, links: Li
         "reschedule_url": "",
         "cancel_url": "",
         "pay_url": _deposit_url(session, booking, tenant, links),
+        **(terms_context(session, booking, tenant, links) if kind in TERMS_SHOWN_IN
+           else {"terms_number": "", "terms_lines": [], "terms_url": ""}),
     }
     if booking.status in CHANGEABLE:
         context["reschedule_url"] = links.booking_reschedule(

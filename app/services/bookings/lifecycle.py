@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent, Booking, BookingAddOn
 from app.services.bookings import availability, catalog
 from app.services.bookings import emails as booking_emails
+from app.services.bookings import terms as booking_terms
 from app.services.invoices import issuing as invoices
 from app.services.invoices import settings as invoice_settings
 from app.services.payments import stages as payment_stages
@@ -69,6 +70,9 @@ class BookingDetails:
 class BookingRequest(BookingDetails):
     package_id: object = None
     add_on_ids: list = field(default_factory=list)
+    # The digest of the terms the couple was shown and accepted (public page); None when a
+    # tenant user enters the booking.
+    accepted_terms: str | None = None
 
 
 def _details_problems(details: BookingDetails) -> dict[str, str]:
@@ -168,6 +172,10 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
         session.rollback()
         raise _date_taken(session, tenant_id, request.event_date)
     stages = payment_stages.create_stages(session, booking)
+    if request.accepted_terms is not None:
+        accepted = booking_terms.check_accepted(session, booking, package, add_ons,
+                                                request.accepted_terms)
+        invoices.add_terms(session, tenant_id, booking.id, accepted)
     if initial_status == "pending_deposit" and not any(s.kind == "deposit" for s in stages):
         # Nothing to pay up front (a free package or a 0 % deposit): confirmed at once.
         initial_status = booking.status = "confirmed"
@@ -296,8 +304,10 @@ def edit_booking(session: Session, tenant_id: int, booking_id: int, details: Boo
         audit.record(session, tenant_id, "booking.edited", actor="user", actor_user_id=actor_user_id,
                      subject_type="booking", subject_id=booking.id, changes=changes)
     if details.event_date is not None and details.event_date != booking.event_date:
-        return reschedule(session, booking, details.event_date, links, actor="user",
-                          actor_user_id=actor_user_id, enforce_cutoff=False)
+        reschedule(session, booking, details.event_date, links, actor="user",
+                   actor_user_id=actor_user_id, enforce_cutoff=False)
+        invoices.follow_changes(session, tenant_id, booking.id)  # after the move committed
+        return booking
     session.commit()
     return booking
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 from collections import Counter as Tally
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
@@ -38,6 +40,9 @@ from app.services.shared.unit_of_work import committing
 log = logging.getLogger(__name__)
 NUMBER_ATTEMPTS = 3
 RENDER_LOST_AFTER = timedelta(minutes=2)
+# Documents that travel inside another email (the receipt with the payment receipt, the terms
+# with the booking emails) rather than in one of their own.
+QUIET_KINDS = ("receipt", "terms")
 METHODS = {"card": "Card", "cash": "Cash", "bank_transfer": "Bank transfer", "other": "Other"}
 
 
@@ -127,8 +132,12 @@ def _with_totals(snap: dict, lines: list[tax.Line], rate_bp: int, inclusive: boo
 
 
 def invoice_of(session: Session, tenant_id: int, booking_id: int) -> Document | None:
+    """The booking's current invoice: the latest one (earlier ones were credited and replaced
+    when the booking changed, see `follow_changes`)."""
     return session.scalar(select(Document).where(Document.tenant_id == tenant_id,
-                                                 Document.source_key == f"booking-{booking_id}"))
+                                                 Document.booking_id == booking_id,
+                                                 Document.kind == "invoice")
+                          .order_by(Document.id.desc()).limit(1))
 
 
 def _amount_due(session: Session, booking: Booking, settings) -> tuple[int, Document | None]:
@@ -213,6 +222,42 @@ def issue_invoice(session: Session, tenant_id: int, booking_id: int, *,
     return doc
 
 
+def terms_of(session: Session, tenant_id: int, booking_id: int) -> Document | None:
+    """The booking terms the couple accepted (None for bookings entered by the vendor)."""
+    return _existing(session, tenant_id, f"terms-{booking_id}")
+
+
+def add_terms(session: Session, tenant_id: int, booking_id: int, terms: dict) -> Document:
+    """Freeze the terms the couple accepted as a numbered "booking terms" document, in the
+    booking's transaction (no commit). `terms` is `bookings.terms.quote(...)`; its PDF is
+    rendered by the `deliver_document` job after the commit and travels with the booking emails."""
+    found = terms_of(session, tenant_id, booking_id)
+    if found is not None:
+        return found
+    booking = get_owned(session, Booking, tenant_id, booking_id)
+    tenant = session.get(Tenant, tenant_id)
+    accepted_at = clock.now()
+
+    def build(snap: dict, settings) -> dict:
+        snap.update({key: terms[key] for key in (
+            "lines", "tax", "lines_minor", "subtotal_minor", "tax_minor", "total_minor",
+            "deposit_minor", "policy", "policy_text", "policy_lines", "vendor_terms")})
+        snap["schedule"] = [{"label": s["label"], "due_date": s["due_date"], "status": "",
+                             "due_text": s["due_text"], "amount_minor": s["amount_minor"]}
+                            for s in terms["schedule"]]
+        snap.update({"payments": [], "paid_minor": 0, "balance_minor": terms["total_minor"],
+                     "terms": terms["vendor_terms"],
+                     "acceptance": {"by": f"{booking.couple_names} <{booking.email}>",
+                                    "at": format_datetime(
+                                        accepted_at, format="medium", locale=tenant.locale or "en_US",
+                                        tzinfo=ZoneInfo(tenant.timezone)) + f" ({tenant.timezone})"}})
+        return snap
+
+    doc = _add(session, tenant, booking, "terms", f"terms-{booking.id}", build)
+    jobs.after_commit(session, jobs.Job.DELIVER_DOCUMENT, doc.id)
+    return doc
+
+
 def add_receipt(session: Session, booking: Booking, payment: Payment) -> Document:
     """Issue a payment's receipt in the caller's transaction and render its PDF at once, so the
     receipt email (queued in the same transaction) carries it. Idempotent per payment."""
@@ -277,6 +322,47 @@ def issue_credit_note(session: Session, tenant_id: int, *, booking_id: int, paym
     return doc
 
 
+def follow_changes(session: Session, tenant_id: int, booking_id: int) -> Document | None:
+    """Documents follow changes: when the booking no longer matches its invoice (a new date,
+    venue or price), credit that invoice in full and issue a new one for the booking as it now
+    stands, in one transaction (commits). Numbers come from the same gapless series; the
+    `deliver_document` job emails both to the couple. Idempotent per replaced invoice (source
+    keys name it), and nothing happens when there is no invoice or it still matches."""
+    with committing(session):
+        booking = get_owned(session, Booking, tenant_id, booking_id)
+        old = invoice_of(session, tenant_id, booking_id)
+        if old is None:
+            return None
+        settings_now = invoice_settings.current(session, tenant_id)
+        lines = _lines(booking)
+        total = tax.totals_for(lines, settings_now.tax_rate_bp, settings_now.tax_inclusive).total_minor
+        said = old.snapshot
+        if (said["booking"]["event_date"], said["booking"]["venue"], said["total_minor"]) == (
+                booking.event_date.isoformat(), booking.venue or "", total):
+            return None
+        tenant = session.get(Tenant, tenant_id)
+        paid, listed = _net_paid(session, tenant_id, booking.id)
+
+        def build_credit(snap: dict, settings) -> dict:
+            snap["references"]["invoice_number"] = old.number
+            mirrored = [tax.Line(f"{ln['description']} (replaces invoice {old.number})",
+                                 ln["quantity"], -ln["unit_minor"]) for ln in said["lines"]]
+            return _with_totals(snap, mirrored, said["tax"]["rate_bp"], said["tax"]["inclusive"],
+                                said["tax"]["label"], paid, listed, old.total_minor)
+
+        def build_invoice(snap: dict, settings) -> dict:
+            return _with_totals(snap, lines, settings.tax_rate_bp, settings.tax_inclusive,
+                                settings.tax_label, paid, listed, total)
+
+        credit = _add(session, tenant, booking, "credit_note", f"revision-{old.id}", build_credit,
+                      invoice_id=old.id)
+        new = _add(session, tenant, booking, "invoice", f"booking-{booking.id}-rev-{old.id}",
+                   build_invoice)
+        jobs.after_commit(session, jobs.Job.DELIVER_DOCUMENT, credit.id)
+        jobs.after_commit(session, jobs.Job.DELIVER_DOCUMENT, new.id)
+    return new
+
+
 # -- PDFs and delivery ------------------------------------------------------------------------------
 def get_document(session: Session, tenant_id: int, document_id: int) -> Document:
     doc = get_owned(session, Document, tenant_id, document_id)
@@ -335,7 +421,7 @@ def deliver(session: Session, document_id: int, links: Links) -> str:
     if doc is None:
         return "missing"
     ensure_pdf(session, doc.tenant_id, doc.id)
-    if doc.kind == "receipt":
+    if doc.kind in QUIET_KINDS:
         return "stored"
     claimed = session.execute(update(Document)
                               .where(Document.id == document_id, Document.sent_at.is_(None))
@@ -390,7 +476,7 @@ def lost_renders(session: Session, limit: int = 100) -> list[int]:
     ids = list(session.scalars(select(Document.id)
                                .where((Document.pdf_sha256.is_(None))
                                       | ((Document.sent_at.is_(None))
-                                         & (Document.kind != "receipt")),
+                                         & (Document.kind.not_in(QUIET_KINDS))),
                                       Document.issued_at <= cutoff)
                                .order_by(Document.issued_at).limit(limit)))
     session.commit()

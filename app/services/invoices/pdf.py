@@ -12,7 +12,8 @@ from app.adapters import pdf
 from app.services.shared.money import money_filter
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "pdf"
-TITLES = {"invoice": "Invoice", "receipt": "Receipt", "credit_note": "Credit note"}
+TITLES = {"invoice": "Invoice", "receipt": "Receipt", "credit_note": "Credit note",
+          "terms": "Booking terms"}
 
 FONT_CSS_SLOT = "/*mais-font-faces*/"
 

@@ -31,6 +31,9 @@ class NumberingAndTax:
     notes: str
 
     def prefix(self, kind: str) -> str:
+        if kind == "terms":
+            # Booking terms have their own gapless series beside the invoices'.
+            return f"{self.invoice_prefix}-T"
         return {"invoice": self.invoice_prefix, "receipt": self.receipt_prefix,
                 "credit_note": self.credit_note_prefix}[kind]
 

@@ -184,13 +184,14 @@ def share_of(total_minor: int, numerator: int, denominator: int, currency: str) 
 
 
 @pass_context
-def money_filter(context, amount_minor: int | None, currency: str | None = None) -> str:
+def money_filter(context, amount_minor: int | None, currency: str | None = None,
+                 locale: str | None = None) -> str:
     """`{{ amount|money(currency) }}`: the Jinja filter of pages, emails and PDFs. The locale
     (and the currency, when not given) come from the template's `money_locale`/`money_currency`,
-    else from its `tenant`."""
+    else from its `tenant`; a template that knows better may pass the locale."""
     if amount_minor is None:
         return ""
     tenant = context.get("tenant")
-    locale = context.get("money_locale") or getattr(tenant, "locale", None)
+    locale = locale or context.get("money_locale") or getattr(tenant, "locale", None)
     currency = currency or context.get("money_currency") or getattr(tenant, "currency", None)
     return format_money(amount_minor, currency, locale)

@@ -52,7 +52,7 @@ def future(app, tenant_id: int, days: int = 60) -> date:
 def booking_form(package_id: int, day: date, **overrides) -> dict:
     data = {"package_id": str(package_id), "couple_names": "Alex & Sam", "email": "couple@example.com",
             "phone": "", "event_date": day.isoformat(), "start_time": "", "venue": "Rose Garden",
-            "notes": ""}
+            "notes": "", "accept_terms": "y"}
     data.update(overrides)
     return data
 

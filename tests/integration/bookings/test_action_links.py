@@ -51,7 +51,7 @@ def test_same_cancel_post_twice_gives_one_change_and_one_refusal(client, app, sh
     url = path_of(links["cancel"])
     page = client.get(url).get_data(as_text=True)
     token = csrf_from(page)
-    first = client.post(url, data={"csrf_token": token})
+    first = client.post(url, data={"csrf_token": token}, follow_redirects=True)
     second = client.post(url, data={"csrf_token": token})
     assert first.status_code == 200 and "is canceled" in first.get_data(as_text=True)
     assert second.status_code == 410 and "Email me a fresh link" in second.get_data(as_text=True)
@@ -68,7 +68,8 @@ def test_same_reschedule_post_twice_gives_one_change_and_one_refusal(client, app
     url = path_of(outbox_links(app)[-1]["reschedule"])
     token = csrf_from(client.get(url).get_data(as_text=True))
     new_day, other_day = day + timedelta(days=3), day + timedelta(days=4)
-    first = client.post(url, data={"csrf_token": token, "event_date": new_day.isoformat()})
+    first = client.post(url, data={"csrf_token": token, "event_date": new_day.isoformat()},
+                        follow_redirects=True)
     second = client.post(url, data={"csrf_token": token, "event_date": other_day.isoformat()})
     assert first.status_code == 200 and "is moved" in first.get_data(as_text=True)
     assert second.status_code == 410
@@ -81,7 +82,10 @@ def test_after_reschedule_all_earlier_links_fail_and_the_new_email_has_working_o
     old = outbox_links(app)[-1]
     response = _post(client, path_of(old["manage"]) + "/reschedule",
                      {"event_date": (day + timedelta(days=2)).isoformat()})
-    assert response.status_code == 200
+    assert response.status_code == 303  # POST, then redirect to the booking with a fresh link
+    landed = client.get(response.headers["Location"])
+    assert landed.status_code == 200 and "Your booking is moved" in landed.get_data(as_text=True)
+    assert client.get(response.headers["Location"]).status_code == 200  # a reload shows it again
     for url in old.values():
         page = client.get(path_of(url))
         assert page.status_code == 410 and "/t/alpha/fresh-link" in page.get_data(as_text=True)
