@@ -35,9 +35,11 @@ def reconcile_refund_part(part_id: int) -> str:
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_refunds() -> int:
-    """Enqueue refund parts whose task was lost, whose worker died, or that Stripe still holds."""
+    """Enqueue refund parts whose task was lost, whose worker died, or that Stripe still holds,
+    and conclude requests left open although every part is final."""
     with app_session() as (app, session):
         to_send, to_check = processing.sweep(session, refund_policy(app))
+        processing.repair_requests(session)
     for part_id in to_send:
         process_refund_part(part_id)
     for part_id in to_check:

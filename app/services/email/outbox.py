@@ -77,7 +77,12 @@ def queue_email(
     """Render `emails/<kind>.txt|.html` into a pending row; it is sent after the commit.
 
     Header values never carry line breaks (a package title typed with one would otherwise make
-    the message unsendable, or inject headers): they are folded to single spaces here."""
+    the message unsendable, or inject headers): they are folded to single spaces here.
+    A `dedupe_key` already queued returns that row and queues nothing."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(OutboundEmail).where(OutboundEmail.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
     subject = one_line(subject)
     to = one_line(to)
     tenant = session.get(Tenant, tenant_id)
