@@ -110,6 +110,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "INSTANCE_PATH": str(folder),
         "EMAIL_MAX_ATTEMPTS": int(env.get("EMAIL_MAX_ATTEMPTS", "8")),
         "EMAIL_RETRY_BASE_SECONDS": float(env.get("EMAIL_RETRY_BASE_SECONDS", "30")),
+        # A row left `sending` (its worker died before the server accepted it) is sent again
+        # after this; chaos runs shorten it so the sweepers finish within the run.
+        "EMAIL_STUCK_AFTER_SECONDS": float(env.get("EMAIL_STUCK_AFTER_SECONDS", "600")),
         # A refund part that Stripe could not take (errors, 429s) is retried with exponential
         # backoff from this base, then failed (the owner can retry it from the dashboard).
         "REFUND_MAX_ATTEMPTS": int(env.get("REFUND_MAX_ATTEMPTS", "6")),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -26,7 +27,8 @@ class SmtpTransport:
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        client = None
         try:
             if self.tls:
                 client = smtplib.SMTP_SSL(
@@ -34,14 +36,22 @@ class SmtpTransport:
                 )
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with client:
-                if self.starttls:
-                    client.starttls(context=ssl.create_default_context())
-                if self.username:
-                    client.login(self.username, self.password or "")
-                client.send_message(message)
+            if self.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
+            if client is not None:
+                client.close()
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            accepted()  # the server answered 250 to the data: record it before anything else
+        finally:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()  # the message was accepted; a failed goodbye changes nothing
 
 
 class DevMailboxTransport:
@@ -49,8 +59,8 @@ class DevMailboxTransport:
 
     name = "dev-mailbox"
 
-    def send(self, message: EmailMessage) -> None:
-        return None
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        accepted()
 
 
 def transport_for(smtp_url: str):
