@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -121,11 +122,21 @@ def queue_email(
     return row
 
 
+def set_subject(msg: EmailMessage, subject: str) -> None:
+    """A non-ASCII subject is folded into encoded words by `email.header.Header`, whose words
+    keep their spaces inside: the modern policy's folder drops the space between two adjacent
+    encoded words ("2027  –Lumière"), a CPython bug. ASCII subjects fold as usual."""
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
+
 def build_message(row: OutboundEmail, sender: str, domain: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = row.to_addr
-    msg["Subject"] = row.subject
+    set_subject(msg, row.subject)
     msg["Date"] = formatdate(localtime=False)
     # Stable per row: should a crash make us send twice, clients fold the copies into one.
     msg["Message-ID"] = f"<outbox-{row.id}.{row.tenant_id}@{domain}>"
