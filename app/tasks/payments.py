@@ -3,6 +3,7 @@ cancelling a checkout intent whose stage no longer needs paying."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from huey import crontab
 
@@ -27,8 +28,9 @@ def process_stripe_event(event_row_id: int) -> str:
 @huey.periodic_task(crontab(minute="*"))
 def sweep_stripe_events() -> int:
     """Enqueue stored events whose task was lost or whose retry is due."""
-    with app_session() as (_, session):
-        due = events.sweep(session)
+    with app_session() as (app, session):
+        due = events.sweep(
+            session, stuck_after=timedelta(seconds=app.config["STRIPE_EVENT_STUCK_AFTER_SECONDS"]))
     for event_row_id in due:
         process_stripe_event(event_row_id)
     return len(due)

@@ -1,6 +1,8 @@
 """Reminders: the minute dispatcher that claims due rows, one send per reminder, nightly recovery."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from huey import crontab
 
 from app.queue import huey
@@ -14,8 +16,9 @@ from app.web.links import WebLinks
 @huey.periodic_task(crontab(minute="*"))
 def dispatch_reminders() -> int:
     """Claim due reminders and enqueue one send each; safe when several consumers run it."""
-    with app_session() as (_, session):
-        claimed = dispatch.claim_due(session)
+    with app_session() as (app, session):
+        claimed = dispatch.claim_due(
+            session, stuck_after=timedelta(seconds=app.config["REMINDER_STUCK_AFTER_SECONDS"]))
     for reminder_id in claimed:
         send_reminder(reminder_id)
     return len(claimed)

@@ -123,13 +123,13 @@ def _finish(session: Session, row: StripeEvent, status: str, note: str) -> str:
     return status
 
 
-def sweep(session: Session, limit: int = 500) -> list[int]:
+def sweep(session: Session, limit: int = 500, stuck_after: timedelta = STUCK_AFTER) -> list[int]:
     """Ids of events waiting to be processed whose time has come (lost or retried tasks)."""
     now = clock.now()
     return list(session.scalars(
         select(StripeEvent.id)
         .where(StripeEvent.status == "received", StripeEvent.next_attempt_at <= now,
-               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - STUCK_AFTER))
+               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - stuck_after))
         .order_by(StripeEvent.next_attempt_at).limit(limit)))
 
 
