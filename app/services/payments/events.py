@@ -71,14 +71,14 @@ def record_event(session: Session, event: dict) -> tuple[StripeEvent, bool]:
 
 
 def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
-                  links: Links) -> str:
+                  links: Links, stuck_after: timedelta = STUCK_AFTER) -> str:
     """Process one stored event if it is waiting and unclaimed. Returns processed, ignored,
     retry, failed or skipped. Raises after recording a failure, so the task shows it."""
     now = clock.now()
     claimed = session.execute(
         update(StripeEvent)
         .where(StripeEvent.id == event_row_id, StripeEvent.status == "received",
-               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - STUCK_AFTER))
+               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - stuck_after))
         .values(claimed_at=now, attempts=StripeEvent.attempts + 1)
         .execution_options(synchronize_session=False)).rowcount
     session.commit()
