@@ -12,7 +12,7 @@ VENDOR_STAMP := static/vendor/.npm-$(HTMX_VERSION)-$(NORMALIZE_VERSION)-$(AXE_VE
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: install run test system-deps lint clean
+.PHONY: install run test system-deps lint clean chaos
 
 install: $(STAMP) $(VENDOR_STAMP)
 
@@ -61,6 +61,12 @@ run: install
 
 test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The chaos run (bench/chaos.py, README "Reliability"): PostgreSQL + Redis, about 10 minutes.
+# CHAOS_ARGS="--seconds 60 --kills 10" for a short one; DATABASE_URL / CHAOS_REDIS_URL to point it.
+CHAOS_ARGS ?=
+chaos: install
+	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 lint: install
 	$(BIN)/ruff check app stripe_sim tests bench

@@ -136,10 +136,24 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "INSTANCE_PATH": str(folder),
         "EMAIL_MAX_ATTEMPTS": int(env.get("EMAIL_MAX_ATTEMPTS", "8")),
         "EMAIL_RETRY_BASE_SECONDS": float(env.get("EMAIL_RETRY_BASE_SECONDS", "30")),
+        # A row left `sending` (its worker died before the server accepted it) is sent again
+        # after this; chaos runs shorten it so the sweepers finish within the run.
+        "EMAIL_STUCK_AFTER_SECONDS": float(env.get("EMAIL_STUCK_AFTER_SECONDS", "600")),
         # A refund part that Stripe could not take (errors, 429s) is retried with exponential
         # backoff from this base, then failed (the owner can retry it from the dashboard).
         "REFUND_MAX_ATTEMPTS": int(env.get("REFUND_MAX_ATTEMPTS", "6")),
         "REFUND_RETRY_BASE_SECONDS": float(env.get("REFUND_RETRY_BASE_SECONDS", "30")),
+        # When the sweepers take work back from a worker that died, or re-ask Stripe. Defaults
+        # suit production; bench/chaos.py shortens them so its run ends with the sweepers done.
+        "REFUND_STUCK_AFTER_SECONDS": float(env.get("REFUND_STUCK_AFTER_SECONDS", "120")),
+        "REFUND_RECHECK_AFTER_SECONDS": float(env.get("REFUND_RECHECK_AFTER_SECONDS", "300")),
+        "REMINDER_STUCK_AFTER_SECONDS": float(env.get("REMINDER_STUCK_AFTER_SECONDS", "600")),
+        "STRIPE_EVENT_STUCK_AFTER_SECONDS": float(env.get("STRIPE_EVENT_STUCK_AFTER_SECONDS", "300")),
+        "DOCUMENT_LOST_AFTER_SECONDS": float(env.get("DOCUMENT_LOST_AFTER_SECONDS", "120")),
+        # Stripe calls: the client's timeout, the SDK's retries, and our own bounded attempts.
+        "STRIPE_TIMEOUT_SECONDS": float(env.get("STRIPE_TIMEOUT_SECONDS", "20")),
+        "STRIPE_NETWORK_RETRIES": int(env.get("STRIPE_NETWORK_RETRIES", "2")),
+        "STRIPE_ATTEMPTS": int(env.get("STRIPE_ATTEMPTS", "4")),
     }
 
 

@@ -41,6 +41,18 @@ class SimControl:
             "kind": str(kind), "count": count, "path_prefix": path_prefix, "method": method,
             "delay": delay, "then": then})
 
+    def fail_rate(self, kind: str | int, rate: float, path_prefix: str | None = None,
+                  method: str | None = None, delay: float | None = None, then: str = "answer",
+                  seed: int | None = None) -> dict[str, Any]:
+        """Fail each matching call with probability ``rate`` until the faults are cleared."""
+        return self._call("POST", "/faults", {
+            "kind": str(kind), "rate": rate, "path_prefix": path_prefix, "method": method,
+            "delay": delay, "then": then, "seed": seed})
+
+    def faults_injected(self) -> dict[str, int]:
+        """Faults served so far, per kind ("500", "429", "timeout")."""
+        return dict(self._call("GET", "/faults")["injected"])
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 

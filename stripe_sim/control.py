@@ -8,7 +8,8 @@ Routes:
   GET  /_sim/health                      -> {"ok": true}
   POST /_sim/reset                       forget everything except configured endpoints
   GET  /_sim/requests?path_prefix=&method=   requests received; DELETE clears the log
-  POST /_sim/faults {kind, count, path_prefix, method, delay, then}; GET lists; DELETE clears
+  POST /_sim/faults {kind, count, path_prefix, method, delay, then, rate?, seed?}; GET lists
+                                         them and the faults injected per kind; DELETE clears
   GET  /_sim/webhooks; POST {url, secret?, enabled_events?}; DELETE /_sim/webhooks/<id>
   GET  /_sim/webhooks/attempts?event_id=&endpoint_id=
   POST /_sim/webhooks/wait {timeout}     wait until every queued delivery is done
@@ -77,11 +78,12 @@ def _route(sim: Simulator, request: Request) -> Response:
         if method == "POST":
             b = _body(request)
             fault = sim.faults.add(b["kind"], int(b.get("count", 1)), b.get("path_prefix"),
-                                   b.get("method"), b.get("delay"), b.get("then", "answer"))
-            return _ok({"kind": fault.kind, "remaining": fault.remaining})
+                                   b.get("method"), b.get("delay"), b.get("then", "answer"),
+                                   b.get("rate"), b.get("seed"))
+            return _ok({"kind": fault.kind, "remaining": fault.remaining, "rate": fault.rate})
         if method == "DELETE":
             sim.faults.clear()
-        return _ok({"data": sim.faults.list()})
+        return _ok({"data": sim.faults.list(), "injected": dict(sim.faults.injected)})
     if parts[0] == "webhooks":
         return _webhooks(sim, request, parts[1:])
     if path == "/refunds/settle" and method == "POST":

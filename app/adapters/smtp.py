@@ -4,6 +4,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -43,17 +44,21 @@ class SmtpTransport:
             client.login(self.username, self.password or "")
         return client
 
-    def send(self, message: EmailMessage) -> None:
-        """Send over this thread's open connection (checked with NOOP first), or a new one.
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        """Send over this thread's open connection (checked with NOOP first), or a new one, and
+        call `accepted` the moment the server has answered 250 to the data.
 
         A failure drops the connection and raises TransportError: the message is never retried
-        here, since the server may have accepted it already (the outbox decides what next)."""
+        here, since the server may have accepted it already (the outbox decides what next). The
+        connection stays open for the next message, so no goodbye stands between the server's
+        acceptance and our record of it."""
         try:
             client = _open_connection(self)
             client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             _drop_connection(self)
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        accepted()
 
 
 # One SMTP connection per worker thread and server, reused from message to message: connecting,
@@ -93,8 +98,8 @@ class DevMailboxTransport:
 
     name = "dev-mailbox"
 
-    def send(self, message: EmailMessage) -> None:
-        return None
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+        accepted()
 
 
 def transport_for(smtp_url: str):

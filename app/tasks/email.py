@@ -1,6 +1,8 @@
 """Outbox delivery: one send per row, retried with backoff, and the sweeper for lost sends."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from huey import crontab
 
@@ -43,8 +45,8 @@ def send_email(email_id: int) -> str:
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox() -> int:
-    with app_session() as (_, session):
-        due = outbox.sweep(session)
+    with app_session() as (app, session):
+        due = outbox.sweep(session, timedelta(seconds=app.config["EMAIL_STUCK_AFTER_SECONDS"]))
     for email_id in due:
         send_email(email_id)
     return len(due)

@@ -1,6 +1,8 @@
 """Documents: render and email each once, credit notes for refunds, and the sweeper for both."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from huey import crontab
 
 from app.queue import huey
@@ -31,8 +33,9 @@ def refund_part_succeeded(part_id: int) -> int | None:
 @huey.periodic_task(crontab(minute="*"))
 def sweep_documents() -> int:
     """Documents whose render or email job was lost, and refunds whose credit note was: again."""
-    with app_session() as (_, session):
-        lost = issuing.lost_renders(session)
+    with app_session() as (app, session):
+        lost = issuing.lost_renders(
+            session, lost_after=timedelta(seconds=app.config["DOCUMENT_LOST_AFTER_SECONDS"]))
         uncredited = credit_notes.parts_without_credit_note(session)
     for document_id in lost:
         deliver_document(document_id)

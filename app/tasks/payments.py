@@ -3,7 +3,9 @@ cancelling a checkout intent whose stage no longer needs paying."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from flask import Flask
 from huey import crontab
 
 from app.adapters.stripe_gateway import gateway_for
@@ -17,18 +19,23 @@ from app.web.links import WebLinks
 log = logging.getLogger(__name__)
 
 
+def _event_stuck_after(app: Flask) -> timedelta:
+    return timedelta(seconds=app.config["STRIPE_EVENT_STUCK_AFTER_SECONDS"])
+
+
 @handles(Job.PROCESS_STRIPE_EVENT)
 @huey.task()
 def process_stripe_event(event_row_id: int) -> str:
     with app_session() as (app, session):
-        return events.process_event(session, event_row_id, gateway_for(app), WebLinks(app))
+        return events.process_event(session, event_row_id, gateway_for(app), WebLinks(app),
+                                    stuck_after=_event_stuck_after(app))
 
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_stripe_events() -> int:
     """Enqueue stored events whose task was lost or whose retry is due."""
-    with app_session() as (_, session):
-        due = events.sweep(session)
+    with app_session() as (app, session):
+        due = events.sweep(session, stuck_after=_event_stuck_after(app))
     for event_row_id in due:
         process_stripe_event(event_row_id)
     return len(due)

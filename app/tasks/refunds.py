@@ -1,6 +1,8 @@
 """Refunds: each part sent to Stripe once (retried with backoff), reconciled, and swept."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from huey import crontab
 
@@ -15,8 +17,11 @@ from app.web.links import WebLinks
 
 
 def refund_policy(app: Flask) -> processing.RetryPolicy:
-    return processing.RetryPolicy(max_attempts=app.config["REFUND_MAX_ATTEMPTS"],
-                                  base_seconds=app.config["REFUND_RETRY_BASE_SECONDS"])
+    return processing.RetryPolicy(
+        max_attempts=app.config["REFUND_MAX_ATTEMPTS"],
+        base_seconds=app.config["REFUND_RETRY_BASE_SECONDS"],
+        stuck_after=timedelta(seconds=app.config["REFUND_STUCK_AFTER_SECONDS"]),
+        recheck_after=timedelta(seconds=app.config["REFUND_RECHECK_AFTER_SECONDS"]))
 
 
 @handles(Job.PROCESS_REFUND_PART)
@@ -35,9 +40,11 @@ def reconcile_refund_part(part_id: int) -> str:
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_refunds() -> int:
-    """Enqueue refund parts whose task was lost, whose worker died, or that Stripe still holds."""
+    """Enqueue refund parts whose task was lost, whose worker died, or that Stripe still holds,
+    and conclude requests left open although every part is final."""
     with app_session() as (app, session):
         to_send, to_check = processing.sweep(session, refund_policy(app))
+        processing.repair_requests(session)
     for part_id in to_send:
         process_refund_part(part_id)
     for part_id in to_check:

@@ -1,6 +1,8 @@
 """Reminders: the minute dispatcher that claims due rows, one send per reminder, nightly recovery."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from huey import crontab
 
 from app.queue import huey
@@ -24,8 +26,9 @@ def dispatch_reminders() -> int:
     consumers run it (each claim is a guarded UPDATE, SKIP LOCKED on PostgreSQL)."""
     total = 0
     while total < MAX_PER_RUN:
-        with app_session() as (_, session):
-            claimed = dispatch.claim_due(session, limit=CLAIM_BATCH)
+        with app_session() as (app, session):
+            stuck_after = timedelta(seconds=app.config["REMINDER_STUCK_AFTER_SECONDS"])
+            claimed = dispatch.claim_due(session, limit=CLAIM_BATCH, stuck_after=stuck_after)
         for start in range(0, len(claimed), SEND_BATCH):
             send_reminders(claimed[start:start + SEND_BATCH])
         total += len(claimed)

@@ -248,8 +248,21 @@ def _move(session: Session, booking: Booking, new_date: date | None) -> None:
     if problem:
         raise ValidationFailed({"event_date": problem})
     rules = availability.rules(session, booking.tenant_id)
-    availability.release_slot(session, booking.tenant_id, booking.id)
-    if not availability.claim_slot(session, booking.tenant_id, new_date, booking.id, rules.capacity_per_day):
+    for _ in range(CLAIM_ATTEMPTS):
+        # A savepoint per attempt: losing a slot to a concurrent transaction (IntegrityError)
+        # undoes only the attempt, not the link consumed earlier in this transaction, and the
+        # next attempt sees the slot taken and claims the next one (capacity above 1).
+        try:
+            with session.begin_nested():
+                availability.release_slot(session, booking.tenant_id, booking.id)
+                claimed = availability.claim_slot(session, booking.tenant_id, new_date, booking.id,
+                                                  rules.capacity_per_day)
+            break
+        except IntegrityError:
+            continue
+    else:
+        claimed = False
+    if not claimed:
         raise DateTaken()
     booking.event_date = new_date
     payment_stages.move_due_dates(session, booking)

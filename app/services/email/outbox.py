@@ -7,8 +7,10 @@ attempt goes back to pending with an exponential backoff until the attempt limit
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -33,9 +35,12 @@ class TransportError(Exception):
 
 
 class Transport(Protocol):
+    """Delivers a message and calls `accepted()` the moment the server has taken responsibility
+    for it (SMTP: the 250 after DATA), before closing the session; raises TransportError when it
+    could not deliver. Errors after acceptance (closing the session) are not failures."""
     name: str
 
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,12 @@ def queue_email(
     """Render `emails/<kind>.txt|.html` into a pending row; it is sent after the commit.
 
     Header values never carry line breaks (a package title typed with one would otherwise make
-    the message unsendable, or inject headers): they are folded to single spaces here."""
+    the message unsendable, or inject headers): they are folded to single spaces here.
+    A `dedupe_key` already queued returns that row and queues nothing."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(OutboundEmail).where(OutboundEmail.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
     subject = one_line(subject)
     to = one_line(to)
     tenant = session.get(Tenant, tenant_id)
@@ -116,11 +126,21 @@ def queue_email(
     return row
 
 
+def set_subject(msg: EmailMessage, subject: str) -> None:
+    """A non-ASCII subject is folded into encoded words by `email.header.Header`, whose words
+    keep their spaces inside: the modern policy's folder drops the space between two adjacent
+    encoded words ("2027  –Lumière"), a CPython bug. ASCII subjects fold as usual."""
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
+
 def build_message(row: OutboundEmail, sender: str, domain: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = row.to_addr
-    msg["Subject"] = row.subject
+    set_subject(msg, row.subject)
     msg["Date"] = formatdate(localtime=False)
     # Stable per row: should a crash make us send twice, clients fold the copies into one.
     msg["Message-ID"] = f"<outbox-{row.id}.{row.tenant_id}@{domain}>"
@@ -162,9 +182,25 @@ def deliver(session: Session, email_id: int, transport: Transport, policy: Deliv
     session.refresh(row)
     message = build_message(row, policy.sender, policy.domain)
     session.commit()  # hold no transaction (on SQLite: no write lock) while talking SMTP
+    recorded = []
+
+    def record_sent() -> None:
+        # At the server's 250, before QUIT: a worker killed from here on has recorded the send,
+        # so the sweeper's resend window is this commit (milliseconds), not the whole session.
+        row.status = "sent"
+        row.sent_at = clock.now()
+        row.transport = transport.name
+        row.message_id = f"outbox-{row.id}"
+        row.last_error = ""
+        session.commit()
+        recorded.append(True)
+
     try:
-        transport.send(message)
+        transport.send(message, record_sent)
     except TransportError as exc:
+        if recorded:
+            log.info("email %s accepted; closing the session failed: %s", row.id, exc)
+            return "sent"
         row.last_error = str(exc)[:500]
         if row.attempts >= policy.max_attempts:
             row.status = "failed"
@@ -180,12 +216,8 @@ def deliver(session: Session, email_id: int, transport: Transport, policy: Deliv
         )
         session.commit()
         return outcome
-    row.status = "sent"
-    row.sent_at = clock.now()
-    row.transport = transport.name
-    row.message_id = f"outbox-{row.id}"
-    row.last_error = ""
-    session.commit()
+    if not recorded:  # a transport that never called accepted() but did not fail
+        record_sent()
     log.info("email %s (tenant %s, %s) sent via %s", row.id, row.tenant_id, row.kind, transport.name)
     return "sent"
 
@@ -195,15 +227,15 @@ def next_attempt(session: Session, email_id: int):
     return row.next_attempt_at if row is not None and row.status == "pending" else None
 
 
-def sweep(session: Session) -> list[int]:
+def sweep(session: Session, stuck_after: timedelta = STUCK_AFTER) -> list[int]:
     """Ids of rows due for delivery, after returning rows stuck in `sending` to `pending`.
 
-    A row is stuck when its worker died mid-send (no commit within STUCK_AFTER).
+    A row is stuck when its worker died mid-send (no commit within `stuck_after`).
     """
     now = clock.now()
     session.execute(
         update(OutboundEmail)
-        .where(OutboundEmail.status == "sending", OutboundEmail.claimed_at < now - STUCK_AFTER)
+        .where(OutboundEmail.status == "sending", OutboundEmail.claimed_at < now - stuck_after)
         .values(status="pending", next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -470,9 +470,10 @@ def for_booking(session: Session, tenant_id: int, booking_id: int) -> list[Docum
                                 .order_by(Document.issued_at, Document.id)))
 
 
-def lost_renders(session: Session, limit: int = 100) -> list[int]:
+def lost_renders(session: Session, limit: int = 100,
+                 lost_after: timedelta = RENDER_LOST_AFTER) -> list[int]:
     """Documents whose render/delivery job was lost (Redis flushed, worker killed)."""
-    cutoff = clock.now() - RENDER_LOST_AFTER
+    cutoff = clock.now() - lost_after
     ids = list(session.scalars(select(Document.id)
                                .where((Document.pdf_sha256.is_(None))
                                       | ((Document.sent_at.is_(None))

@@ -139,14 +139,14 @@ def record_event(session: Session, event: dict) -> tuple[StripeEvent, bool]:
 
 
 def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
-                  links: Links) -> str:
+                  links: Links, stuck_after: timedelta = STUCK_AFTER) -> str:
     """Process one stored event if it is waiting and unclaimed. Returns processed, ignored,
     retry, failed or skipped. Raises after recording a failure, so the task shows it."""
     now = clock.now()
     claimed = session.execute(
         update(StripeEvent)
         .where(StripeEvent.id == event_row_id, StripeEvent.status == "received",
-               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - STUCK_AFTER))
+               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - stuck_after))
         .values(claimed_at=now, attempts=StripeEvent.attempts + 1)
         .execution_options(synchronize_session=False)).rowcount
     session.commit()
@@ -209,13 +209,13 @@ def _finish(session: Session, row: StripeEvent, status: str, note: str) -> str:
     return status
 
 
-def sweep(session: Session, limit: int = 500) -> list[int]:
+def sweep(session: Session, limit: int = 500, stuck_after: timedelta = STUCK_AFTER) -> list[int]:
     """Ids of events waiting to be processed whose time has come (lost or retried tasks)."""
     now = clock.now()
     return list(session.scalars(
         select(StripeEvent.id)
         .where(StripeEvent.status == "received", StripeEvent.next_attempt_at <= now,
-               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - STUCK_AFTER))
+               or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - stuck_after))
         .order_by(StripeEvent.next_attempt_at).limit(limit)))
 
 

@@ -18,6 +18,10 @@ Invariants:
 - every call about a part goes to the connected account its payment was made on
   (`payments.stripe_account`); a refund event from another account changes nothing. The
   platform fee comes back in proportion (`connect.fees.REFUND_APPLICATION_FEE`).
+- a settlement locks the booking row (`FOR UPDATE` on PostgreSQL; SQLite serializes writers)
+  before it changes a part, so two parts of one request (deposit and balance) settling at the
+  same moment decide the request's and the booking's status one after the other, the second
+  seeing the first; the sweeper repairs any request still open although every part is final.
 """
 from __future__ import annotations
 
@@ -228,6 +232,7 @@ def _settle(session: Session, part: RefundPart, to: str, error: str, links: Link
     if old not in allowed:
         session.commit()
         return old
+    _lock_booking(session, part.booking_id)
     now = clock.now()
     changed = session.execute(
         update(RefundPart).where(RefundPart.id == part.id, RefundPart.status == old)
@@ -254,20 +259,35 @@ def _settle(session: Session, part: RefundPart, to: str, error: str, links: Link
                  refund_part_id=part.id, refund_request_id=part.request_id,
                  amount_minor=amount, currency=part.currency, stripe_refund_id=part.stripe_refund_id,
                  error=error[:300], seen_by=source)
-    request = _sync_request(session, part.request_id)
-    booking = session.get(Booking, part.booking_id, populate_existing=True)
-    _sync_booking(session, booking)
+    booking = _conclude(session, part.request_id, part.booking_id, completed_by=part.id)
     if to == "succeeded":
         # Hook for credit notes (invoices): one job per succeeded part, after the commit.
         jobs.after_commit(session, jobs.Job.REFUND_PART_SUCCEEDED, part.id)
-        if request.status == "succeeded":
-            # The part whose success completed the request: it completes once per such part.
-            queue_couple_email(session, booking, request, "completed",
-                               f"refund-{request.id}-completed-by-{part.id}")
     elif to == "failed":
         _queue_failed_email(session, booking, part, error, links)
     session.commit()
     return to
+
+
+def _lock_booking(session: Session, booking_id: int) -> None:
+    """Serialize the settlements of one booking's refund parts (a no-op on SQLite, whose writers
+    are serialized anyway). Taken before the part changes, so the order is always booking, then
+    payment."""
+    session.execute(select(Booking.id).where(Booking.id == booking_id).with_for_update())
+
+
+def _conclude(session: Session, request_id: int, booking_id: int, *, completed_by: int) -> Booking:
+    """Bring the request and the booking in line with their parts (the booking row is locked),
+    and tell the couple when this call completed the request."""
+    was = session.scalar(select(RefundRequest.status).where(RefundRequest.id == request_id))
+    request = _sync_request(session, request_id)
+    booking = session.get(Booking, booking_id, populate_existing=True)
+    _sync_booking(session, booking)
+    if request.status == "succeeded" and was != "succeeded":
+        # Keyed by the part whose success completed it: a request completes once per such part.
+        queue_couple_email(session, booking, request, "completed",
+                           f"refund-{request.id}-completed-by-{completed_by}")
+    return booking
 
 
 def _sync_request(session: Session, request_id: int) -> RefundRequest:
@@ -448,6 +468,35 @@ def sweep(session: Session, policy: RetryPolicy, limit: int = 500) -> tuple[list
         .order_by(RefundPart.updated_at).limit(limit)))
     session.commit()
     return to_send, to_check
+
+
+def repair_requests(session: Session, limit: int = 500) -> int:
+    """Conclude requests still pending or processing although none of their parts is (a
+    settlement that lost a race before the booking lock, or a crash between two commits).
+    Returns how many were repaired; each repair commits."""
+    open_parts = select(RefundPart.id).where(RefundPart.request_id == RefundRequest.id,
+                                             RefundPart.status.in_(ACTIVE))
+    stalled = list(session.scalars(
+        select(RefundRequest.id).where(RefundRequest.status.in_(ACTIVE), ~open_parts.exists())
+        .order_by(RefundRequest.id).limit(limit)))
+    session.commit()
+    repaired = 0
+    for request_id in stalled:
+        request = session.get(RefundRequest, request_id)
+        _lock_booking(session, request.booking_id)
+        last = session.scalar(select(func.max(RefundPart.id)).where(
+            RefundPart.request_id == request_id, RefundPart.status == "succeeded"))
+        before = session.scalar(select(RefundRequest.status).where(RefundRequest.id == request_id))
+        _conclude(session, request_id, request.booking_id, completed_by=last or 0)
+        if before in ACTIVE and session.get(RefundRequest, request_id).status not in ACTIVE:
+            audit.record(session, request.tenant_id, "refund.request_repaired", actor="system",
+                         subject_type="booking", subject_id=request.booking_id,
+                         refund_request_id=request_id, status=request.status)
+            repaired += 1
+        session.commit()
+    if repaired:
+        log.warning("%s refund request(s) were left open with every part final: concluded", repaired)
+    return repaired
 
 
 # -- the owner's retry --------------------------------------------------------------------------

@@ -192,13 +192,13 @@ def sync_tenant(session: Session, tenant_id: int) -> int:
 
 # --- dispatch ----------------------------------------------------------------------------------
 
-def claim_due(session: Session, limit: int = 200) -> list[int]:
+def claim_due(session: Session, limit: int = 200, stuck_after: timedelta = STUCK_AFTER) -> list[int]:
     """Claim due reminders (and ones stuck in `sending`) for sending; commit; return their ids."""
     now = clock.now()
     due = (select(Reminder.id)
            .where(or_(
                (Reminder.status == "scheduled") & (Reminder.next_attempt_at <= now),
-               (Reminder.status == "sending") & (Reminder.claimed_at < now - STUCK_AFTER)))
+               (Reminder.status == "sending") & (Reminder.claimed_at < now - stuck_after)))
            .order_by(Reminder.next_attempt_at)
            .limit(limit)
            .with_for_update(skip_locked=True))
@@ -209,7 +209,7 @@ def claim_due(session: Session, limit: int = 200) -> list[int]:
             update(Reminder)
             .where(Reminder.id.in_(ids),
                    or_(Reminder.status == "scheduled",
-                       (Reminder.status == "sending") & (Reminder.claimed_at < now - STUCK_AFTER)))
+                       (Reminder.status == "sending") & (Reminder.claimed_at < now - stuck_after)))
             .values(status="sending", claimed_at=now, attempts=Reminder.attempts + 1, updated_at=now)
             .returning(Reminder.id)
             .execution_options(synchronize_session=False))

@@ -148,3 +148,64 @@ def test_concurrent_bookings_of_one_date_on_postgresql_one_wins(app, shop, tenan
             slots = db.session.scalars(select(DateSlot).where(DateSlot.event_date == target)).all()
             assert len(live) == 1 and len(slots) == 1 and slots[0].booking_id == live[0].id
             db.session.remove()
+
+
+def test_ten_couples_rescheduling_to_a_date_of_capacity_two_fill_both_slots(app, shop, tenant_a):
+    """Each couple follows its own reschedule link at the same moment: the date's two slots go
+    to two of them (a couple that lost slot 1 takes slot 2), the others are told it is taken and
+    keep their date and their link."""
+    from app.extensions import db
+    from app.models import Booking, DateSlot
+    from app.services.bookings import actions, availability
+    from app.services.shared.errors import DateTaken
+    from app.web.links import WebLinks
+    from tests.integration.bookings.helpers import outbox_links
+
+    with app.app_context():
+        availability.update_rules(db.session, tenant_a.tenant_id, tenant_a.user_id, {
+            "capacity_per_day": 2, "min_notice_days": 1, "horizon_days": 730, "hold_minutes": 30,
+            "reschedule_cutoff_days": 14})
+    target = future(app, tenant_a.tenant_id, 200)
+    n = 10
+    couples = []
+    for i in range(n):
+        booking_id = book(app, tenant_a.tenant_id, shop.package_id,
+                          future(app, tenant_a.tenant_id, 100 + i), email=f"r{i}@example.com")
+        couples.append((booking_id, outbox_links(app)[-1]["reschedule"].rsplit("/", 2)[-2]))
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(token: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                actions.reschedule_by_link(db.session, tenant_a.tenant_id, token, target, WebLinks(app))
+                result = "moved"
+            except DateTaken as exc:
+                result = "taken" if exc.free_dates else "taken-without-dates"
+            except Exception as exc:  # anything else is a failure of the test
+                result = f"error: {exc!r}"
+            finally:
+                db.session.remove()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(token,)) for _, token in couples]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["moved"] * 2 + ["taken"] * (n - 2), outcomes
+    with app.app_context():
+        moved = db.session.scalars(select(Booking.id).where(Booking.event_date == target)).all()
+        slots = db.session.scalars(select(DateSlot).where(DateSlot.event_date == target)).all()
+        assert sorted(s.slot_no for s in slots) == [1, 2]
+        assert sorted(s.booking_id for s in slots) == sorted(moved)
+        # Those told "taken" kept their date, their slot and their unused link.
+        for booking_id, token in couples:
+            if booking_id not in moved:
+                assert actions.booking_for_link(db.session, tenant_a.tenant_id, token,
+                                                "reschedule").id == booking_id
+        assert len(db.session.scalars(select(DateSlot)).all()) == n
+        db.session.remove()

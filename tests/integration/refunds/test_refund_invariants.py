@@ -64,6 +64,10 @@ OPERATIONS = st.lists(st.one_of(
                      ("succeeded", 0)])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=OPERATIONS)
+# Found under PostgreSQL: a refund reported succeeded after Stripe had failed it (a stale state)
+# revived the part and refunded beyond the payment, whose amount a later request had reserved.
+@example(operations=[("request", 867), ("failed", 0), ("request", 49134), ("succeeded", 0),
+                     ("succeeded", 0)])
 def test_refunded_never_exceeds_captured_per_payment_or_booking(app, shop, tenant_a, operations):
     from app.extensions import db
     from app.services.payments.gateway import Refund

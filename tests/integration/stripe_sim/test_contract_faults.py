@@ -75,3 +75,27 @@ def test_request_log_and_reset(stripe_sim) -> None:
     assert stripe_sim.control.requests() == []
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.payment_intents.retrieve(pi.id)
+
+
+def test_rate_faults_strike_a_seeded_share_of_calls_until_cleared(stripe_sim) -> None:
+    client = stripe_sim.client()
+    before = stripe_sim.control.faults_injected()
+    stripe_sim.control.fail_rate(500, 0.2, path_prefix="/v1/refunds", seed=7)
+    stripe_sim.control.fail_rate(429, 0.1, path_prefix="/v1/refunds")
+    outcomes = []
+    for _ in range(200):
+        try:
+            client.v1.refunds.list()
+            outcomes.append("ok")
+        except stripe.RateLimitError:
+            outcomes.append("429")
+        except stripe.APIError:
+            outcomes.append("500")
+    injected = stripe_sim.control.faults_injected()
+    assert {kind: injected.get(kind, 0) - before.get(kind, 0) for kind in ("500", "429")} == {
+        "500": outcomes.count("500"), "429": outcomes.count("429")}
+    assert 20 <= outcomes.count("500") <= 60 and 5 <= outcomes.count("429") <= 35
+    assert new_intent(client).status == "requires_payment_method"  # other paths untouched
+    stripe_sim.control.clear_faults()
+    assert client.v1.refunds.list().data == []
+    assert stripe_sim.control.faults_injected() == injected  # the tally outlives the faults
