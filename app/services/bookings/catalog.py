@@ -148,6 +148,19 @@ def set_add_on_active(session: Session, tenant_id: int, actor_user_id: int, add_
     return add_on
 
 
+ID_LIMIT = 2**31 - 1  # ids are 32-bit columns on PostgreSQL; SQLite refuses past 64 bits
+
+
+def _row_id(raw: object) -> int | None:
+    """A submitted id as an int, or None when it cannot name a row (not a number, or out of
+    the range any id column holds, which the database would refuse with an error)."""
+    try:
+        value = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value <= ID_LIMIT else None
+
+
 def bookable_selection(session: Session, tenant_id: int, package_id: object,
                        add_on_ids: Sequence[object]) -> tuple[Package | None, list[AddOn], dict[str, str]]:
     """Resolve ids a couple submitted to this tenant's active package and add-ons.
@@ -158,10 +171,7 @@ def bookable_selection(session: Session, tenant_id: int, package_id: object,
     """
     problems: dict[str, str] = {}
     package = None
-    try:
-        pid = int(package_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        pid = None
+    pid = _row_id(package_id)
     if pid is not None:
         package = session.scalars(select(Package).where(
             Package.id == pid, Package.tenant_id == tenant_id, Package.active.is_(True))).first()
@@ -169,10 +179,11 @@ def bookable_selection(session: Session, tenant_id: int, package_id: object,
         problems["package_id"] = "Choose one of the packages shown."
     wanted: set[int] = set()
     for raw in add_on_ids:
-        try:
-            wanted.add(int(raw))  # type: ignore[call-overload]
-        except (TypeError, ValueError):
+        add_on_id = _row_id(raw)
+        if add_on_id is None:
             problems["add_on_ids"] = "Choose add-ons from the list shown."
+        else:
+            wanted.add(add_on_id)
     chosen: list[AddOn] = []
     if wanted:
         query = select(AddOn).where(AddOn.id.in_(wanted), AddOn.tenant_id == tenant_id,
