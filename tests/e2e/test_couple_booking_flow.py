@@ -44,6 +44,9 @@ def test_couple_books_reschedules_and_cancels_on_a_phone(app, live_server, consu
     assert page.get_by_role("checkbox", name="Drone").count() == 1  # Silver's own add-on
     page.get_by_role("button", name="Request this booking").click()
     expect(page.locator("#accept_terms-error")).to_have_text("Tick the box to accept the terms.")
+    # The terms panel refreshes after each change (htmx swaps it whole, checkbox included): tick
+    # it once the refresh for the last change has landed.
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     page.get_by_role("checkbox", name="I have read and accept these terms").check()
     page.get_by_role("button", name="Request this booking").click()
     # The flow continues to the deposit checkout (tests/e2e/test_couple_payments.py pays it).

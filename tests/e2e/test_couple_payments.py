@@ -37,6 +37,9 @@ def test_couple_pays_deposit_after_a_decline_then_the_balance_from_the_portal(
     page.locator("#event_date").fill(day.isoformat())
     page.get_by_label("Venue").fill("Old Mill")
     expect(page.get_by_test_id("terms-deposit")).to_have_text("$750.00")
+    # The terms panel refreshes after each change (htmx swaps it whole, checkbox included): tick
+    # it once the refresh for the last change has landed.
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     page.get_by_role("checkbox", name="I have read and accept these terms").check()
     page.get_by_role("button", name="Request this booking").click()
 

@@ -4,6 +4,8 @@ lands on the vendor's account with the platform fee; the vendor refunds part of 
 dashboard and the refund is made on the vendor's account."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -28,8 +30,13 @@ def _pay(page, number: str, amount: str) -> None:
     page.get_by_role("button", name=f"Pay {amount}").click()
 
 
+from tests.fixtures.smtp import text_of  # noqa: E402
+
+VERIFY = re.compile(r"(https?://\S+/auth/verify/[A-Za-z0-9_-]{43})")
+
+
 def test_new_vendor_connects_takes_a_deposit_with_the_fee_and_refunds_on_its_own_account(
-        app, live_server, consumer, browser, page, sim_webhooks, platform_fee, db_session):
+        app, live_server, consumer, browser, page, sim_webhooks, platform_fee, db_session, inbox):
     from app.models import Booking, Tenant, User
 
     sim = sim_webhooks
@@ -40,6 +47,10 @@ def test_new_vendor_connects_takes_a_deposit_with_the_fee_and_refunds_on_its_own
     page.get_by_label("Email").fill("ana@golden.example")
     page.get_by_label("Password").fill("a-long-password")
     page.get_by_role("button", name="Create my account").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    verify = VERIFY.search(text_of(inbox.wait_for("ana@golden.example", subject="Confirm")[0])).group(1)
+    page.goto(verify)
+    page.get_by_role("button", name="Confirm my email").click()
     page.get_by_role("link", name="Couples cannot pay deposits online yet").click()  # the overview says
     expect(page.get_by_test_id("payments-account")).to_have_attribute("data-state", "not_connected")
 
@@ -60,6 +71,11 @@ def test_new_vendor_connects_takes_a_deposit_with_the_fee_and_refunds_on_its_own
     couple.get_by_label("Email").fill("mia@example.com")
     couple.locator("#event_date").fill(future(app, tenant.id, 90).isoformat())
     couple.get_by_label("Venue").fill("Old Mill")
+    expect(couple.get_by_test_id("terms-deposit")).to_have_text("$750.00")  # terms before paying
+    # The terms panel refreshes after each change (htmx swaps it whole, checkbox included): tick
+    # it once the refresh for the last change has landed.
+    couple.wait_for_function("() => !document.querySelector('.htmx-request')")
+    couple.get_by_role("checkbox", name="I have read and accept these terms").check()
     couple.get_by_role("button", name="Request this booking").click()
     expect(couple.get_by_role("heading", name="Pay $750.00")).to_be_visible()
     _pay(couple, "4242 4242 4242 4242", "$750.00")

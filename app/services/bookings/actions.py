@@ -36,26 +36,29 @@ def _booking_of(session: Session, tenant_id: int, token: ActionToken) -> Booking
     return booking
 
 
-def booking_for_link(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
-    """The booking a live link of this tenant and action points at; InvalidLink otherwise."""
+def _booking_by(session: Session, tenant_id: int, raw: str, action: str, read) -> Booking:
+    """The booking of the first of the action's token purposes that `read` (peek or consume)
+    accepts; InvalidLink when none does."""
     for purpose in ACTION_PURPOSES[action]:
         try:
-            token = tokens.peek(session, purpose, raw, tenant_id)
+            token = read(session, purpose, raw, tenant_id)
         except InvalidLink:
             continue
         return _booking_of(session, tenant_id, token)
     raise InvalidLink()
+
+
+def booking_for_link(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
+    """The booking a live link of this tenant and action points at; InvalidLink otherwise."""
+    return _booking_by(session, tenant_id, raw, action, tokens.peek)
 
 
 def _consume(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
-    for purpose in ACTION_PURPOSES[action]:
-        try:
-            token = tokens.consume(session, purpose, raw, tenant_id)
-        except InvalidLink:
-            continue
-        return _booking_of(session, tenant_id, token)
-    session.rollback()
-    raise InvalidLink()
+    try:
+        return _booking_by(session, tenant_id, raw, action, tokens.consume)
+    except InvalidLink:
+        session.rollback()
+        raise
 
 
 def reschedule_by_link(session: Session, tenant_id: int, raw: str, new_date: date | None,

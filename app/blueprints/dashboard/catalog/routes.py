@@ -31,6 +31,13 @@ def _package_id(form: AddOnForm) -> int | None | str:
     return int(raw) if raw.isdigit() else (None if raw == "" else raw)
 
 
+
+def _row_or_catalog(template: str, **values):
+    """htmx swaps the changed row in place; a plain form post goes back to the catalog."""
+    if not htmx:
+        return redirect(url_for("dashboard.catalog_page"))
+    return render_template(template, **values, **_context())
+
 @bp.get("/catalog")
 def catalog_page():
     context = _context()
@@ -79,9 +86,7 @@ def package_edit(package_id: int):
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            if not htmx:
-                return redirect(url_for("dashboard.catalog_page"))
-            return render_template("dashboard/catalog/_package_row.html", p=package, **_context())
+            return _row_or_catalog("dashboard/catalog/_package_row.html", p=package)
     return render_template("dashboard/catalog/_package_edit.html", p=package, form=form, **_context()), (
         400 if form.errors else 200)
 
@@ -94,9 +99,7 @@ def package_active(package_id: int):
         catalog.set_package_active(db.session, g.tenant.id, current_user.id, package_id,
                                    form.active.data == "1")
     package = catalog.get_package(db.session, g.tenant.id, package_id)
-    if not htmx:
-        return redirect(url_for("dashboard.catalog_page"))
-    return render_template("dashboard/catalog/_package_row.html", p=package, **_context())
+    return _row_or_catalog("dashboard/catalog/_package_row.html", p=package)
 
 
 @bp.post("/catalog/add-ons")
@@ -142,9 +145,7 @@ def add_on_edit(add_on_id: int):
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            if not htmx:
-                return redirect(url_for("dashboard.catalog_page"))
-            return render_template("dashboard/catalog/_add_on_row.html", a=add_on, **_context())
+            return _row_or_catalog("dashboard/catalog/_add_on_row.html", a=add_on)
     return render_template("dashboard/catalog/_add_on_edit.html", a=add_on, form=form, **_context()), (
         400 if form.errors else 200)
 
@@ -157,6 +158,4 @@ def add_on_active(add_on_id: int):
         catalog.set_add_on_active(db.session, g.tenant.id, current_user.id, add_on_id,
                                   form.active.data == "1")
     add_on = catalog.get_add_on(db.session, g.tenant.id, add_on_id)
-    if not htmx:
-        return redirect(url_for("dashboard.catalog_page"))
-    return render_template("dashboard/catalog/_add_on_row.html", a=add_on, **_context())
+    return _row_or_catalog("dashboard/catalog/_add_on_row.html", a=add_on)
