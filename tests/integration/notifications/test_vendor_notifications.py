@@ -134,3 +134,20 @@ def test_a_digest_reader_gets_one_email_a_day_with_every_event(
     assert all(s in body for s in SUBJECTS), body
     db_session.expire_all()
     assert all(n.digest_key for n in db_session.scalars(select(VendorNotice)))
+
+
+def test_a_user_chooses_a_digest_on_their_account_page(app, db_session, tenant_a, owner_client):
+    from app.models import User
+    from tests.fixtures.portal import post_form
+
+    page = owner_client.get("/auth/account").get_data(as_text=True)
+    assert 'data-testid="notify-form"' in page and 'selected value="each"' in page
+    response = post_form(owner_client, "/auth/account/notifications", {"notify": "digest"},
+                         get_url="/auth/account")
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(User, tenant_a.user_id).notify == "digest"
+    post_form(owner_client, "/auth/account/notifications", {"notify": "loud"},
+              get_url="/auth/account")
+    db_session.expire_all()
+    assert db_session.get(User, tenant_a.user_id).notify == "digest"
