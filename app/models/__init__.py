@@ -7,6 +7,7 @@ from app.models.catalog import AddOn, Package
 from app.models.dispute import Dispute
 from app.models.email import EmailAttachment, OutboundEmail
 from app.models.invoice import Document, DocumentCounter, InvoiceSettings
+from app.models.notice import VendorNotice
 from app.models.payment import CheckoutIntent, Payment, PaymentSettings, PaymentStage, StripeEvent
 from app.models.refund import CancellationPolicy, RefundPart, RefundRequest
 from app.models.reminder import Reminder, ReminderRule
@@ -22,5 +23,5 @@ __all__ = [
     "BookingAddOn", "DateSlot", "EmailAttachment", "OutboundEmail", "Package", "Tenant", "User",
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
     "CancellationPolicy", "RefundPart", "RefundRequest", "UserSession", "Dispute",
-    "CalendarFeed", "TenantBranding", "TenantImage",
+    "CalendarFeed", "TenantBranding", "TenantImage", "VendorNotice",
 ]

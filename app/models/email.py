@@ -23,6 +23,8 @@ class OutboundEmail(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     kind: Mapped[str] = mapped_column(String(40))
     to_addr: Mapped[str] = mapped_column(String(254))
+    # Where a reply goes: the vendor for a couple's email, the couple for a vendor's notice.
+    reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
     subject: Mapped[str] = mapped_column(String(255))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)

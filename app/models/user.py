@@ -10,6 +10,13 @@ from app.models.base import Base, UTCDateTime
 from app.models.tenant import Tenant
 
 ROLES = ("owner", "staff")
+# How a user hears about bookings: an email per event, one digest a day, or not at all.
+NOTIFY_CHOICES = ("each", "digest", "off")
+
+
+def _default_notify(context) -> str:
+    """Owners hear about every event unless they choose otherwise; staff opt in."""
+    return "each" if context.get_current_parameters().get("role") == "owner" else "off"
 
 
 class User(Base):
@@ -28,6 +35,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set when the owner proves the address (signup link); until then no payments are taken.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    notify: Mapped[str] = mapped_column(String(10), default=_default_notify, server_default="off")
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
 

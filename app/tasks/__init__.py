@@ -3,7 +3,16 @@ and re-raises on failure. `registry` maps every `Job` a service can name to its 
 this package fails if one is missing. Jobs are enqueued after their transaction commits; if the
 queue is unreachable then, the rows are still there and the periodic sweepers enqueue them later.
 """
-from app.tasks import accounts, bookings, email, invoices, payments, refunds, reminders  # noqa: F401
+from app.tasks import (  # noqa: F401
+    accounts,
+    bookings,
+    email,
+    invoices,
+    notifications,
+    payments,
+    refunds,
+    reminders,
+)
 from app.tasks.registry import check_registry, install_job_hooks  # noqa: F401
 
 check_registry()

@@ -48,3 +48,11 @@ class ChangePasswordForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
     password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=256)])
     confirm = PasswordField("Repeat it", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+
+
+class NotifyForm(Form):
+    notify = SelectField("Booking news by email", choices=[
+        ("each", "An email for each new booking, payment, reschedule, cancellation or failure"),
+        ("digest", "One digest a day"),
+        ("off", "No emails"),
+    ])

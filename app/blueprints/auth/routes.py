@@ -11,6 +11,7 @@ from app.blueprints.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
+    NotifyForm,
     ResetPasswordForm,
     SignupForm,
 )
@@ -18,6 +19,7 @@ from app.blueprints.forms_common import apply_errors
 from app.extensions import db, limiter, login_manager
 from app.services.accounts import sessions
 from app.services.accounts import users as accounts
+from app.services.notifications import vendor as tell_team
 from app.services.shared.errors import ValidationFailed
 from app.tasks.accounts import send_password_reset
 from app.web.links import current_links
@@ -188,7 +190,23 @@ def account():
             flash("Your password is changed. Your other sessions have ended.", "success")
             return redirect(url_for("auth.account"))
     live = sessions.active(db.session, current_user.id, session.get(SESSION_KEY))
-    return render_template("auth/account.html", form=form, sessions=live), (400 if form.errors else 200)
+    return render_template("auth/account.html", form=form, sessions=live,
+                           notify_form=NotifyForm(notify=current_user.notify)), \
+        (400 if form.errors else 200)
+
+
+@bp.post("/account/notifications")
+@login_required
+def account_notifications():
+    """The user's own choice of booking news: each event, a daily digest, or none."""
+    form = NotifyForm()
+    if form.validate_on_submit():
+        tell_team.set_preference(db.session, current_user.tenant_id, current_user.id,
+                                 form.notify.data)
+        flash("Your email preference is saved.", "success")
+    else:
+        flash("Choose one of the options shown.", "error")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/sessions/<int:session_id>/end")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import RefundRequest
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle
+from app.services.notifications import vendor as tell_team
 from app.services.payments import stages as payment_stages
 from app.services.refunds import requests as refunds
 from app.services.shared import audit
@@ -58,6 +59,12 @@ def cancel_booking(session: Session, tenant_id: int, booking_id: int, links: Lin
         payment_stages.void_open_stages(session, booking)
         booking_emails.revoke_links(session, booking)
         booking_emails.queue_booking_email(session, booking, "booking_canceled", links)
+        tell_team.notify_team(
+            session, tenant_id, event_key=f"booking_canceled-{booking.id}", booking=booking,
+            login_url=links.login(),
+            sentence=f"Booking #{booking.id} ({booking.couple_names}, "
+                     f"{booking.event_date.isoformat()}) was canceled by "
+                     f"{'the couple' if actor == 'couple' else 'your team'}")
         if isinstance(refund, int) and actor != "couple" and amount != quote.amount_minor:
             audit.record(session, tenant_id, "refund.policy_overridden", actor=actor,
                          actor_user_id=actor_user_id, subject_type="booking", subject_id=booking.id,

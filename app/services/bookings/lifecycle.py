@@ -24,6 +24,7 @@ from app.services.bookings import emails as booking_emails
 from app.services.bookings import terms as booking_terms
 from app.services.invoices import issuing as invoices
 from app.services.invoices import settings as invoice_settings
+from app.services.notifications import vendor as tell_team
 from app.services.payments import stages as payment_stages
 from app.services.refunds import policy as cancellation_policy
 from app.services.reminders import dispatch as reminders
@@ -188,6 +189,11 @@ def _create_once(session, tenant_id, request, package, add_ons, links, actor, ac
         invoices.add_invoice(session, tenant_id, booking.id)
     kind = "booking_received" if initial_status == "pending_deposit" else "booking_confirmed"
     booking_emails.queue_booking_email(session, booking, kind, links)
+    tell_team.notify_team(
+        session, tenant_id, event_key=f"booking_created-{booking.id}", booking=booking,
+        login_url=links.login(),
+        sentence=f"New booking #{booking.id} from {booking.couple_names}: {booking.package_title} "
+                 f"on {booking.event_date.isoformat()}")
     reminders.sync_booking(session, tenant_id, booking.id)
     session.commit()
     return booking
@@ -286,6 +292,11 @@ def reschedule(session: Session, booking: Booking, new_date: date | None, links:
                      **{"from": old_date.isoformat(), "to": new_date.isoformat()})
         booking_emails.revoke_links(session, booking)
         booking_emails.queue_booking_email(session, booking, "booking_rescheduled", links)
+        tell_team.notify_team(
+            session, booking.tenant_id, booking=booking, login_url=links.login(),
+            event_key=f"booking_rescheduled-{booking.id}-{booking.ics_sequence}-{new_date}",
+            sentence=f"Booking #{booking.id} ({booking.couple_names}) moved from "
+                     f"{old_date.isoformat()} to {new_date.isoformat()}")
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Package, Tenant
 from app.services.email import outbox as email
+from app.services.notifications.recipients import account_addresses
 from app.services.payments import settings as payment_settings
 from app.services.payments.gateway import ConnectedAccount, PaymentGateway
-from app.services.refunds.processing import tenant_addresses
 from app.services.shared import audit, clock
 from app.services.shared.errors import Conflict
 from app.services.shared.links import Links
@@ -85,7 +85,7 @@ def _account_key(tenant: Tenant) -> str:
 
 
 def _owner_email(session: Session, tenant: Tenant) -> str:
-    addresses = tenant_addresses(session, tenant)
+    addresses = account_addresses(session, tenant)
     return addresses[0] if addresses else ""
 
 
@@ -188,7 +188,7 @@ def disconnect(session: Session, account_id: str, links: Links) -> Tenant | None
         return tenant
     audit.record(session, tenant.id, "connect.disconnected", actor="stripe",
                  stripe_account=account_id)
-    for address in tenant_addresses(session, tenant):
+    for address in account_addresses(session, tenant):
         email.queue_email(
             session, tenant.id, to=address, kind="stripe_disconnected",
             subject=f"{tenant.name}: your Stripe account was disconnected from MAIS",

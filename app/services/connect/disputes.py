@@ -18,10 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Booking, Dispute, Payment, Tenant
-from app.services.bookings import emails as booking_emails
-from app.services.email import outbox as email
+from app.services.notifications import vendor as tell_team
 from app.services.payments.gateway import PaymentGateway
-from app.services.refunds.processing import tenant_addresses
 from app.services.shared import audit, clock
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
@@ -105,15 +103,13 @@ def _tell_owner(session: Session, dispute: Dispute, kind: str, gateway: PaymentG
     opened = kind == "dispute_opened"
     subject = (f"A payment of {amount_text} for booking #{booking.id} is disputed" if opened
                else f"The dispute on booking #{booking.id} is {dispute.status}")
-    for address in tenant_addresses(session, tenant):
-        email.queue_email(
-            session, tenant.id, to=address, kind=kind, subject=subject,
-            context={"booking": booking, "dispute": dispute, "amount_text": amount_text,
-                     "reason_text": REASONS.get(dispute.reason, dispute.reason),
-                     "due_text": due_text, "respond_url": gateway.dashboard_link(
-                         dispute.stripe_account), "login_url": links.login(),
-                     **booking_emails.describe(booking, tenant)},
-            dedupe_key=f"{kind}-{dispute.stripe_dispute_id}-{address}")
+    tell_team.notify_team(
+        session, tenant.id, event_key=f"{kind}-{dispute.stripe_dispute_id}", booking=booking,
+        kind=kind, subject=subject, sentence=subject, login_url=links.login(),
+        context={"dispute": dispute, "amount_text": amount_text,
+                 "reason_text": REASONS.get(dispute.reason, dispute.reason),
+                 "due_text": due_text,
+                 "respond_url": gateway.dashboard_link(dispute.stripe_account)})
 
 
 def disputes_for_booking(session: Session, tenant_id: int, booking_id: int) -> list[Dispute]:

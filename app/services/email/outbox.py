@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.models import EmailAttachment, OutboundEmail, Tenant
 from app.services.accounts import branding
+from app.services.notifications import recipients
 from app.services.shared import clock, jobs
 from app.services.shared.money import money_filter
 
@@ -81,12 +82,14 @@ def queue_email(
     context: dict,
     dedupe_key: str | None = None,
     attachments: tuple[Attachment, ...] = (),
+    reply_to: str | None = None,
 ) -> OutboundEmail:
     """Render `emails/<kind>.txt|.html` into a pending row; it is sent after the commit.
 
     Header values never carry line breaks (a package title typed with one would otherwise make
     the message unsendable, or inject headers): they are folded to single spaces here.
-    A `dedupe_key` already queued returns that row and queues nothing."""
+    A `dedupe_key` already queued returns that row and queues nothing. Replies go to `reply_to`,
+    by default the vendor's contact address (so a couple's reply reaches the vendor, not us)."""
     if dedupe_key is not None:
         existing = session.scalar(select(OutboundEmail).where(OutboundEmail.dedupe_key == dedupe_key))
         if existing is not None:
@@ -94,6 +97,9 @@ def queue_email(
     subject = one_line(subject)
     to = one_line(to)
     tenant = session.get(Tenant, tenant_id)
+    if reply_to is None:
+        reply_to = recipients.contact_address(session, tenant)
+    reply_to = "" if one_line(reply_to).lower() == to.lower() else one_line(reply_to)
     values = {"tenant": tenant, "subject": subject, "accent": branding.email_accent(session, tenant_id),
               **context}
     env = _templates()
@@ -102,6 +108,7 @@ def queue_email(
         tenant_id=tenant_id,
         kind=kind,
         to_addr=to,
+        reply_to=reply_to,
         subject=subject,
         text_body=env.get_template(f"{kind}.txt").render(values),
         html_body=env.get_template(f"{kind}.html").render(values),
@@ -140,6 +147,8 @@ def build_message(row: OutboundEmail, sender: str, domain: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = row.to_addr
+    if row.reply_to:
+        msg["Reply-To"] = row.reply_to
     set_subject(msg, row.subject)
     msg["Date"] = formatdate(localtime=False)
     # Stable per row: should a crash make us send twice, clients fold the copies into one.

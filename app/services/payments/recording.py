@@ -27,6 +27,7 @@ from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
 from app.services.email import outbox as email
 from app.services.invoices import issuing as invoices
+from app.services.notifications import vendor as tell_team
 from app.services.payments import stages as payment_stages
 from app.services.payments.gateway import Intent, IntentStateConflict, PaymentGateway
 from app.services.refunds import after_cancellation
@@ -206,6 +207,16 @@ def _after_payment(session: Session, booking: Booking, payment: Payment, links: 
                      subject_type="booking", subject_id=booking.id, payment_id=payment.id)
     reminders.sync_booking(session, booking.tenant_id, booking.id)  # paid stages: no more nudges
     _queue_receipt(session, booking, payment, stages, links)
+    tenant = session.get(Tenant, booking.tenant_id)
+    paid_for = " and ".join(s.label.lower() for s in stages if s.payment_id == payment.id) \
+        or "payment"
+    how = "by card" if payment.method == "card" else f"({OFFLINE_METHODS[payment.method]})"
+    tell_team.notify_team(
+        session, booking.tenant_id, event_key=f"payment_received-{payment.id}", booking=booking,
+        login_url=links.login(),
+        sentence=f"{paid_for[0].upper()}{paid_for[1:]} of "
+                 f"{format_money(payment.amount_minor, payment.currency, tenant.locale or 'en_US')}"
+                 f" received {how} for booking #{booking.id} ({booking.couple_names})")
     if booking.status == "canceled" and payment.method == "card":
         after_cancellation.refund_payment_after_cancellation(session, booking, payment, links)
 

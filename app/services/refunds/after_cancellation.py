@@ -11,10 +11,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.models import Booking, Payment, RefundRequest, Tenant
-from app.services.bookings import emails as booking_emails
-from app.services.email import outbox as email
+from app.services.notifications import vendor as tell_team
 from app.services.refunds import requests as refunds
-from app.services.refunds.processing import tenant_addresses
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
 
@@ -31,11 +29,10 @@ def refund_payment_after_cancellation(session: Session, booking: Booking, paymen
                                    payment_intent=payment.stripe_payment_intent_id)
     tenant = session.get(Tenant, booking.tenant_id)
     amount_text = format_money(payment.amount_minor, payment.currency, tenant.locale or "en_US")
-    for address in tenant_addresses(session, tenant):
-        email.queue_email(
-            session, tenant.id, to=address, kind="payment_after_cancellation",
-            subject=f"Payment of {amount_text} for canceled booking #{booking.id} is being refunded",
-            context={"booking": booking, "payment": payment, "request": request,
-                     "amount_text": amount_text, "login_url": links.login(),
-                     **booking_emails.describe(booking, tenant)})
+    subject = f"Payment of {amount_text} for canceled booking #{booking.id} is being refunded"
+    tell_team.notify_team(
+        session, tenant.id, event_key=f"payment_after_cancellation-{payment.id}", booking=booking,
+        kind="payment_after_cancellation", subject=subject, sentence=subject,
+        login_url=links.login(),
+        context={"payment": payment, "request": request, "amount_text": amount_text})
     return request

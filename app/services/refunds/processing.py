@@ -32,11 +32,10 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Booking, Payment, RefundPart, RefundRequest, Tenant, User
-from app.services.bookings import emails as booking_emails
+from app.models import Booking, Payment, RefundPart, RefundRequest, Tenant
 from app.services.bookings import lifecycle as bookings
 from app.services.connect.fees import REFUND_APPLICATION_FEE
-from app.services.email import outbox as email
+from app.services.notifications import vendor as tell_team
 from app.services.payments.gateway import GatewayError, PaymentGateway, Refund, RefundRefused
 from app.services.refunds.requests import STRIPE_REASONS, _reserve, queue_couple_email
 from app.services.shared import audit, clock, jobs
@@ -336,27 +335,20 @@ def _sync_booking(session: Session, booking: Booking) -> None:
     session.refresh(booking)
 
 
-def tenant_addresses(session: Session, tenant: Tenant) -> list[str]:
-    if tenant.contact_email:
-        return [tenant.contact_email]
-    return list(session.scalars(select(User.email).where(User.tenant_id == tenant.id,
-                                                         User.role == "owner").order_by(User.id)))
-
-
 def _queue_failed_email(session: Session, booking: Booking, part: RefundPart, error: str,
                         links: Links) -> None:
     tenant = session.get(Tenant, booking.tenant_id)
     amount_text = format_money(part.amount_minor, part.currency, tenant.locale or "en_US")
-    for address in tenant_addresses(session, tenant):
-        email.queue_email(
-            session, tenant.id, to=address, kind="refund_failed",
-            subject=f"Refund of {amount_text} failed for booking #{booking.id}",
-            context={"booking": booking, "part": part, "amount_text": amount_text,
-                     "error": error or "Stripe did not say why.",
-                     "login_url": links.login(),
-                     **booking_emails.describe(booking, tenant)})
-        # No dedupe key: the guarded status change that calls this runs once per failure, and a
-        # part reopened by a retry may fail again and deserves a second alert.
+    # Keyed by attempt: the guarded status change that calls this runs once per failure, and a
+    # part reopened by a retry may fail again and deserves a second alert.
+    tell_team.notify_team(
+        session, tenant.id, event_key=f"refund_failed-{part.id}-{part.attempts}", booking=booking,
+        kind="refund_failed", subject=f"Refund of {amount_text} failed for booking #{booking.id}",
+        sentence=f"Refund of {amount_text} to {booking.couple_names} failed: "
+                 f"{error or 'Stripe did not say why.'}",
+        login_url=links.login(),
+        context={"part": part, "amount_text": amount_text,
+                 "error": error or "Stripe did not say why."})
 
 
 # -- webhooks and the sweeper ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Booking, OutboundEmail, PaymentStage, Reminder, ReminderRule, Tenant
 from app.services.email import outbox as email
+from app.services.notifications import vendor as tell_team
 from app.services.reminders.times import Occurrence, occurrence
 from app.services.shared import audit, clock, paging, tokens
 from app.services.shared.errors import InvalidTransition, ValidationFailed
@@ -271,6 +272,12 @@ def record_failure(session: Session, reminder_id: int, error: str) -> Outcome:
     row.last_error, row.updated_at = error[:500], now
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
+        booking = session.get(Booking, row.booking_id)
+        tell_team.notify_team(
+            session, row.tenant_id, event_key=f"reminder_failed-{row.id}-{row.attempts}",
+            booking=booking,
+            sentence=f"The {row.kind.replace('_', ' ')} reminder to {booking.couple_names} "
+                     f"for booking #{booking.id} could not be sent: {row.last_error}")
     else:
         row.status = "scheduled"
         row.next_attempt_at = now + RETRY_BASE * 2 ** (row.attempts - 1)

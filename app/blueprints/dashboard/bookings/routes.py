@@ -11,7 +11,7 @@ from app.blueprints.dashboard.scope import bp, owner_required
 from app.blueprints.forms_common import PlainForm, apply_errors, csv_response, date_arg
 from app.extensions import db, htmx
 from app.models.booking import BOOKING_STATUSES
-from app.services.bookings import availability, calendar_feed, catalog
+from app.services.bookings import availability, calendar_feed, catalog, history
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
 from app.services.bookings import queries as booking_queries
@@ -85,7 +85,7 @@ def booking_detail(booking_id: int):
         "dashboard/bookings/detail.html", tenant=tenant, booking=booking,
         shown=booking_emails.describe(booking, tenant), labels=bookings.LABELS,
         transitions=statuses.allowed_transitions(db.session, booking), status_form=StatusForm(),
-        events=bookings.timeline(db.session, g.tenant.id, booking_id))
+        events=history.entries(db.session, g.tenant.id, booking_id))
 
 
 @bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
