@@ -17,6 +17,7 @@ from app.services.connect import accounts as connect_accounts
 from app.services.connect import disputes as connect_disputes
 from app.services.connect import fees as connect_fees
 from app.services.connect import payouts as connect_payouts
+from app.web.transactions import writes
 
 
 def _month(text: str | None) -> tuple[date, datetime, datetime]:
@@ -73,6 +74,7 @@ def payments_account_connect():
 
 
 @bp.get("/payments-account/refresh")
+@writes
 @owner_required
 def payments_account_refresh():
     """Stripe's refresh_url: the onboarding link expired or was used; make a fresh one."""
@@ -80,6 +82,7 @@ def payments_account_refresh():
 
 
 @bp.get("/payments-account/return")
+@writes
 def payments_account_return():
     """Stripe's return_url: the owner left onboarding (finished or not); ask Stripe where it
     stands rather than trusting the redirect."""
