@@ -58,6 +58,8 @@ SECRET_RE = re.compile(r'data-client-secret="([^"]+)"')
 DUPLICATE_WINDOW = 0.5
 TENANTS = (("chaos-lumiere", "Lumière Photography", "USD", "America/New_York"),
            ("chaos-berlin", "Berliner Hochzeiten", "EUR", "Europe/Berlin"))
+# Each tenant is paid into its own connected account (direct charges), onboarded in the simulator.
+ACCOUNTS = {"chaos-lumiere": "acct_1ChaosLumiere0", "chaos-berlin": "acct_1ChaosBerlin00"}
 
 
 def free_port() -> int:
@@ -104,11 +106,13 @@ class Stack:
         out = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
         return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
 
-    def start_sim(self, webhook_url: str, secret: str) -> str:
+    def start_sim(self, webhook_url: str, secret: str, connect_secret: str) -> str:
         self.sim = subprocess.Popen(
             [sys.executable, "-m", "stripe_sim", "--port", "0", "--refund-delay", "0.5",
-             "--webhook", f"{webhook_url}={secret}", "--webhook-retry-base", "0.5",
-             "--webhook-max-attempts", "10"],
+             "--webhook", f"{webhook_url}={secret}",
+             "--connect-webhook", f"{webhook_url}/connect={connect_secret}",
+             *[arg for account in ACCOUNTS.values() for arg in ("--seed-account", account)],
+             "--webhook-retry-base", "0.5", "--webhook-max-attempts", "10"],
             cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=open(self.folder / "sim.log", "ab"))
         line = self.sim.stdout.readline().decode()
         if "listening on" not in line:
@@ -185,6 +189,7 @@ class Chaos:
         self.redis_url = self.args.redis_url
         self.gunicorn_port, self.smtp_port = free_port(), free_port()
         self.webhook_secret = "whsec_" + secrets.token_hex(16)
+        self.connect_webhook_secret = "whsec_" + secrets.token_hex(16)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "MAIS_"))}
         env.update({
             "MAIS_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
@@ -195,6 +200,7 @@ class Chaos:
             "BASE_URL": f"http://127.0.0.1:{self.gunicorn_port}",
             "STRIPE_SECRET_KEY": "sk_test_chaos", "STRIPE_PUBLISHABLE_KEY": "pk_test_chaos",
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "STRIPE_CONNECT_WEBHOOK_SECRET": self.connect_webhook_secret,
             "RATELIMIT_ENABLED": "0",  # every simulated couple comes from 127.0.0.1
             # A timeout fault answers after 2.5 s: the client gives up first (the charge or
             # refund still happens at "Stripe", the dangerous case the keys must absorb).
@@ -238,7 +244,8 @@ class Chaos:
         self.smtp = Controller(self.sink, hostname="127.0.0.1", port=self.smtp_port)
         self.smtp.start()
         self.stack = Stack(env, self.folder, self.gunicorn_port, self.args.consumers)
-        self.sim_url = self.stack.start_sim(f"{env['BASE_URL']}/webhooks/stripe", self.webhook_secret)
+        self.sim_url = self.stack.start_sim(f"{env['BASE_URL']}/webhooks/stripe", self.webhook_secret,
+                                            self.connect_webhook_secret)
         env["STRIPE_API_BASE"] = self.sim_url
         os.environ.update(env)  # this process is the owners' dashboard and the couples' browser
         from stripe_sim import SimControl
@@ -283,6 +290,8 @@ class Chaos:
         from app.services.accounts import users as accounts
         from app.services.bookings import availability, catalog
         from app.services.bookings import lifecycle as bookings
+        from app.services.connect import accounts as connect_accounts
+        from app.services.payments.gateway import ConnectedAccount
         from app.services.shared import clock
         from app.web.links import WebLinks
 
@@ -296,10 +305,13 @@ class Chaos:
                                        password="chaos-password-123", owner_name="Owner")
                 package = catalog.save_package(s, user.tenant_id, user.id, title="Full day coverage",
                                                description="", price_text="2500.00")
+                connect_accounts.attach_account(s, user.tenant_id, ConnectedAccount(
+                    ACCOUNTS[slug], charges_enabled=True, payouts_enabled=True, details_submitted=True))
                 availability.update_rules(s, user.tenant_id, user.id, {
                     "capacity_per_day": 2, "min_notice_days": 1, "horizon_days": 730,
                     "hold_minutes": 30, "reschedule_cutoff_days": 14})
                 self.tenants.append({"id": user.tenant_id, "user_id": user.id, "slug": slug,
+                                     "account": ACCOUNTS[slug],
                                      "package_id": package.id})
             count = self.args.reminder_bookings
             for i in range(count):
@@ -449,7 +461,9 @@ class Chaos:
                 self.count("payments abandoned")
                 return False
             try:
-                client.v1.payment_intents.confirm(intent, params={"payment_method": card})
+                # Stripe.js confirms on the vendor's account (direct charges).
+                client.v1.payment_intents.confirm(intent, params={"payment_method": card},
+                                                  options={"stripe_account": tenant["account"]})
             except stripe.CardError:
                 self.count("cards declined")
                 continue
@@ -581,17 +595,20 @@ class Chaos:
         rounds = 0
         while not self.stop_load.wait(rng.uniform(0.5, 1.5)) and rounds < 100_000:
             rounds += 1
+            account = rng.choice(list(ACCOUNTS.values()))
             try:
-                events = client.v1.events.list(params={"limit": 30}).to_dict()["data"]
+                events = client.v1.events.list(params={"limit": 30},
+                                               options={"stripe_account": account}).to_dict()["data"]
             except stripe.StripeError:
                 continue
             picked = rng.sample(events, min(len(events), rng.randint(1, 4)))
             rng.shuffle(picked)
             for event in picked:
+                event.setdefault("account", account)  # as Stripe delivers Connect events
                 body = json.dumps(event)
                 try:
-                    requests.post(f"{self.base}/webhooks/stripe", data=body, timeout=10, headers={
-                        "Stripe-Signature": sign(body, self.webhook_secret),
+                    requests.post(f"{self.base}/webhooks/stripe/connect", data=body, timeout=10, headers={
+                        "Stripe-Signature": sign(body, self.connect_webhook_secret),
                         "Content-Type": "application/json"})
                     self.replayed += 1
                 except requests.RequestException:
@@ -717,9 +734,13 @@ class Chaos:
 
         client = stripe.StripeClient("sk_test_audit", base_addresses={"api": self.sim_url},
                                      max_network_retries=3)
-        intents = [pi.to_dict() for pi in
-                   client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()]
-        refunds = [r.to_dict() for r in client.v1.refunds.list(params={"limit": 100}).auto_paging_iter()]
+        intents, refunds = [], []
+        for account in ACCOUNTS.values():  # every charge and refund lives on a vendor's account
+            options = {"stripe_account": account}
+            intents += [pi.to_dict() for pi in client.v1.payment_intents.list(
+                params={"limit": 100}, options=options).auto_paging_iter()]
+            refunds += [r.to_dict() for r in client.v1.refunds.list(
+                params={"limit": 100}, options=options).auto_paging_iter()]
         with self.app.app_context():
             s = db.session
             bookings = s.scalars(select(Booking)).all()
