@@ -40,6 +40,7 @@ class ReceivedRow:
 class Totals:
     received: int = 0
     refunded: int = 0
+    fees: int = 0  # the platform's application fees on these payments (Connect)
     count: int = 0
 
     @property
@@ -81,6 +82,7 @@ def payments_received(session: Session, tenant_id: int, f: ReceivedFilter) -> Re
         totals = result.totals.setdefault(payment.currency, Totals())
         totals.received += payment.amount_minor
         totals.refunded += payment.refunded_minor
+        totals.fees += payment.application_fee_minor
         totals.count += 1
         if len(result.rows) < LIST_LIMIT:
             result.rows.append(ReceivedRow(payment, payment.booking_id, names,
@@ -91,7 +93,7 @@ def payments_received(session: Session, tenant_id: int, f: ReceivedFilter) -> Re
 
 
 HEADER = ["received_on", "received_at_utc", "booking_id", "couple", "method", "currency", "amount",
-          "refunded", "net", "stripe_payment_intent", "note"]
+          "refunded", "net", "platform_fee", "stripe_payment_intent", "note"]
 
 
 def export_csv(session: Session, tenant_id: int, f: ReceivedFilter) -> str:
@@ -101,5 +103,5 @@ def export_csv(session: Session, tenant_id: int, f: ReceivedFilter) -> str:
         [p.received_at.astimezone(zone).date().isoformat(), p.received_at.isoformat(), p.booking_id,
          safe_cell(names), METHOD_LABELS[p.method], p.currency, decimal_text(p.amount_minor, p.currency),
          decimal_text(p.refunded_minor, p.currency), decimal_text(p.amount_minor - p.refunded_minor, p.currency),
-         p.stripe_payment_intent_id or "", safe_cell(p.note)]
+         decimal_text(p.application_fee_minor, p.currency), p.stripe_payment_intent_id or "", safe_cell(p.note)]
         for p, names in session.execute(query.limit(100_000))))

@@ -29,6 +29,11 @@ def test_each_charge_carries_the_platform_fee_and_a_refund_returns_it_in_proport
     assert (fee.amount, fee.account) == (expected_fee, tenant_a.stripe_account)
     panel = owner_client.get(f"/dashboard/bookings/{booking_id}/payments").get_data(as_text=True)
     assert "platform fee $11.55" in panel
+    # The payments received page and its CSV show the fee too, with a total.
+    received = owner_client.get("/dashboard/payments/received").get_data(as_text=True)
+    assert 'data-testid="received-fee">$11.55' in received and 'data-testid="fees-total-USD"' in received
+    export = owner_client.get("/dashboard/payments/received.csv").get_data(as_text=True)
+    assert export.splitlines()[0].split(",")[9] == "platform_fee" and ",11.55," in export
 
     request_refund(app, tenant_a, booking_id, 30000)
     [part] = parts(app, booking_id)
