@@ -124,12 +124,17 @@ def send_verification(session: Session, user: User, links: Links) -> None:
     session.commit()
 
 
-def check_verification_link(session: Session, raw: str) -> User:
-    token = tokens.peek(session, "email_verify", raw)
+def _user_of_link(session: Session, purpose: str, raw: str) -> User:
+    """The user a live link of `purpose` was sent to, without consuming it; InvalidLink else."""
+    token = tokens.peek(session, purpose, raw)
     user = session.get(User, token.subject_id)
     if user is None or user.tenant_id != token.tenant_id:
         raise InvalidLink()
     return user
+
+
+def check_verification_link(session: Session, raw: str) -> User:
+    return _user_of_link(session, "email_verify", raw)
 
 
 def verify_email(session: Session, raw: str) -> User:
@@ -184,11 +189,7 @@ def request_password_reset(session: Session, email_addr: str, links: Links) -> N
 
 
 def check_reset_link(session: Session, raw: str) -> User:
-    token = tokens.peek(session, "password_reset", raw)
-    user = session.get(User, token.subject_id)
-    if user is None or user.tenant_id != token.tenant_id:
-        raise InvalidLink()
-    return user
+    return _user_of_link(session, "password_reset", raw)
 
 
 def reset_password(session: Session, raw: str, new_password: str, links: Links) -> User:

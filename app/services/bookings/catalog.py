@@ -75,6 +75,19 @@ def get_add_on(session: Session, tenant_id: int, add_on_id: int) -> AddOn:
     return add_on
 
 
+def _stamp(session: Session, row, tenant, title: str, description: str, price: int):
+    """Write a package's or add-on's checked fields (a new row starts active); flushes. The
+    price is in the tenant's currency, which the row takes with it."""
+    now = clock.now()
+    if row.id is None:
+        row.active, row.created_at = True, now
+        session.add(row)
+    row.title, row.description = title.strip(), description.strip()
+    row.price_minor, row.currency, row.updated_at = price, tenant.currency, now
+    session.flush()
+    return row
+
+
 def save_package(session: Session, tenant_id: int, actor_user_id: int, *, title: str, description: str,
                  price_text: str, package_id: int | None = None) -> Package:
     """Create (package_id None) or edit a package; the price is parsed in the tenant's currency."""
@@ -84,13 +97,7 @@ def save_package(session: Session, tenant_id: int, actor_user_id: int, *, title:
     price = _parse_price(price_text, tenant, problems)
     if problems:
         raise ValidationFailed(problems)
-    now = clock.now()
-    if package is None:
-        package = Package(tenant_id=tenant_id, active=True, created_at=now, currency=tenant.currency)
-        session.add(package)
-    package.title, package.description = title.strip(), description.strip()
-    package.price_minor, package.currency, package.updated_at = price, tenant.currency, now
-    session.flush()
+    package = _stamp(session, package or Package(tenant_id=tenant_id), tenant, title, description, price)
     audit.record(session, tenant_id, "package.saved", actor="user", actor_user_id=actor_user_id,
                  subject_type="package", subject_id=package.id, title=package.title, price_minor=price)
     session.commit()
@@ -113,13 +120,9 @@ def save_add_on(session: Session, tenant_id: int, actor_user_id: int, *, title: 
             problems["package_id"] = "Choose one of your packages, or all packages."
     if problems:
         raise ValidationFailed(problems)
-    now = clock.now()
-    if add_on is None:
-        add_on = AddOn(tenant_id=tenant_id, active=True, created_at=now, currency=tenant.currency)
-        session.add(add_on)
-    add_on.title, add_on.description, add_on.package_id = title.strip(), description.strip(), package_id
-    add_on.price_minor, add_on.currency, add_on.updated_at = price, tenant.currency, now
-    session.flush()
+    add_on = add_on or AddOn(tenant_id=tenant_id)
+    add_on.package_id = package_id
+    add_on = _stamp(session, add_on, tenant, title, description, price)
     audit.record(session, tenant_id, "add_on.saved", actor="user", actor_user_id=actor_user_id,
                  subject_type="add_on", subject_id=add_on.id, title=add_on.title, price_minor=price)
     session.commit()

@@ -32,6 +32,30 @@ def _package_id(form: AddOnForm) -> int | None | str:
 
 
 
+def _edit(form, save, kind: str, **row):
+    """An edit form of the catalog: save when valid (the service's field errors go back on the
+    form), then the changed row; otherwise the form again, 400 when it has errors."""
+    if form.validate_on_submit():
+        try:
+            save()
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            return _row_or_catalog(f"dashboard/catalog/_{kind}_row.html", **row)
+    return render_template(f"dashboard/catalog/_{kind}_edit.html", form=form, **row, **_context()), (
+        400 if form.errors else 200)
+
+
+def _toggle(item_id: int, get, set_active, kind: str, name: str):
+    """(De)activate a package or add-on (404 for another tenant's), then show its row."""
+    get(db.session, g.tenant.id, item_id)
+    form = ToggleForm()
+    if form.validate_on_submit():
+        set_active(db.session, g.tenant.id, current_user.id, item_id, form.active.data == "1")
+    return _row_or_catalog(f"dashboard/catalog/_{kind}_row.html",
+                           **{name: get(db.session, g.tenant.id, item_id)})
+
+
 def _row_or_catalog(template: str, **values):
     """htmx swaps the changed row in place; a plain form post goes back to the catalog."""
     if not htmx:
@@ -78,28 +102,15 @@ def package_edit(package_id: int):
     package = catalog.get_package(db.session, g.tenant.id, package_id)
     form = PackageForm(data={"title": package.title, "description": package.description,
                              "price": amount_to_form_text(package.price_minor, package.currency, g.tenant.locale)})
-    if form.validate_on_submit():
-        try:
-            catalog.save_package(db.session, g.tenant.id, current_user.id, title=form.title.data,
-                                 description=form.description.data or "", price_text=form.price.data,
-                                 package_id=package_id)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            return _row_or_catalog("dashboard/catalog/_package_row.html", p=package)
-    return render_template("dashboard/catalog/_package_edit.html", p=package, form=form, **_context()), (
-        400 if form.errors else 200)
+    return _edit(form, lambda: catalog.save_package(
+        db.session, g.tenant.id, current_user.id, title=form.title.data,
+        description=form.description.data or "", price_text=form.price.data, package_id=package_id),
+        "package", p=package)
 
 
 @bp.post("/catalog/packages/<int:package_id>/active")
 def package_active(package_id: int):
-    catalog.get_package(db.session, g.tenant.id, package_id)
-    form = ToggleForm()
-    if form.validate_on_submit():
-        catalog.set_package_active(db.session, g.tenant.id, current_user.id, package_id,
-                                   form.active.data == "1")
-    package = catalog.get_package(db.session, g.tenant.id, package_id)
-    return _row_or_catalog("dashboard/catalog/_package_row.html", p=package)
+    return _toggle(package_id, catalog.get_package, catalog.set_package_active, "package", "p")
 
 
 @bp.post("/catalog/add-ons")
@@ -137,25 +148,13 @@ def add_on_edit(add_on_id: int):
         "title": add_on.title, "description": add_on.description,
         "price": amount_to_form_text(add_on.price_minor, add_on.currency, g.tenant.locale),
         "package_id": str(add_on.package_id or "")})
-    if form.validate_on_submit():
-        try:
-            catalog.save_add_on(db.session, g.tenant.id, current_user.id, title=form.title.data,
-                                description=form.description.data or "", price_text=form.price.data,
-                                package_id=_package_id(form), add_on_id=add_on_id)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            return _row_or_catalog("dashboard/catalog/_add_on_row.html", a=add_on)
-    return render_template("dashboard/catalog/_add_on_edit.html", a=add_on, form=form, **_context()), (
-        400 if form.errors else 200)
+    return _edit(form, lambda: catalog.save_add_on(
+        db.session, g.tenant.id, current_user.id, title=form.title.data,
+        description=form.description.data or "", price_text=form.price.data,
+        package_id=_package_id(form), add_on_id=add_on_id),
+        "add_on", a=add_on)
 
 
 @bp.post("/catalog/add-ons/<int:add_on_id>/active")
 def add_on_active(add_on_id: int):
-    catalog.get_add_on(db.session, g.tenant.id, add_on_id)
-    form = ToggleForm()
-    if form.validate_on_submit():
-        catalog.set_add_on_active(db.session, g.tenant.id, current_user.id, add_on_id,
-                                  form.active.data == "1")
-    add_on = catalog.get_add_on(db.session, g.tenant.id, add_on_id)
-    return _row_or_catalog("dashboard/catalog/_add_on_row.html", a=add_on)
+    return _toggle(add_on_id, catalog.get_add_on, catalog.set_add_on_active, "add_on", "a")

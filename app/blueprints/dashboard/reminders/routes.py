@@ -56,22 +56,23 @@ def _after_action(reminder_id: int):
                     else url_for("dashboard.reminder_log"))
 
 
-@bp.post("/reminders/<int:reminder_id>/send-now")
-def reminder_send_now(reminder_id: int):
+def _act(reminder_id: int, action, message: str):
+    """A reminder action from the log or a booking's list: one service call, then the row."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    reminders.send_now(db.session, g.tenant.id, current_user.id, reminder_id)
-    flash("Reminder is being sent.", "success")
+    action(db.session, g.tenant.id, current_user.id, reminder_id)
+    flash(message, "success")
     return _after_action(reminder_id)
+
+
+@bp.post("/reminders/<int:reminder_id>/send-now")
+def reminder_send_now(reminder_id: int):
+    return _act(reminder_id, reminders.send_now, "Reminder is being sent.")
 
 
 @bp.post("/reminders/<int:reminder_id>/retry")
 def reminder_retry(reminder_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    reminders.retry(db.session, g.tenant.id, current_user.id, reminder_id)
-    flash("Reminder will be sent again within a minute.", "success")
-    return _after_action(reminder_id)
+    return _act(reminder_id, reminders.retry, "Reminder will be sent again within a minute.")
 
 
 @bp.route("/settings/reminders", methods=["GET", "POST"])
