@@ -31,6 +31,13 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def require_good_password(password: str) -> None:
+    """ValidationFailed on the password field when `password` is not good enough."""
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed({"password": problem})
+
+
 def _find_user(session: Session, email_addr: str) -> User | None:
     return session.scalars(select(User).where(func.lower(User.email) == email_addr.strip().lower())).first()
 
@@ -194,9 +201,7 @@ def check_reset_link(session: Session, raw: str) -> User:
 
 def reset_password(session: Session, raw: str, new_password: str, links: Links) -> User:
     """Consume the token, set the password, end all sessions, tell the user. All or nothing."""
-    problem = password_problem(new_password)
-    if problem:
-        raise ValidationFailed({"password": problem})
+    require_good_password(new_password)
     with committing(session):
         token = tokens.consume(session, "password_reset", raw)
         user = session.get(User, token.subject_id)
@@ -224,9 +229,7 @@ def change_password(session: Session, tenant_id: int, user_id: int, current_pass
     user = get_owned(session, User, tenant_id, user_id)
     if not check_password_hash(user.password_hash, current_password):
         raise ValidationFailed({"current_password": "That is not your current password."})
-    problem = password_problem(new_password)
-    if problem:
-        raise ValidationFailed({"password": problem})
+    require_good_password(new_password)
     user.password_hash = generate_password_hash(new_password)
     sessions.revoke_all(session, user.id, keep_raw=keep_session)
     tokens.revoke(session, tenant_id, ("password_reset",), user.id)
@@ -271,9 +274,7 @@ def check_invitation(session: Session, raw: str) -> tuple[Tenant, dict]:
 
 def accept_invitation(session: Session, raw: str, name: str, password: str) -> User:
     """Create the invited user in the inviting tenant, consuming the invitation."""
-    problem = password_problem(password)
-    if problem:
-        raise ValidationFailed({"password": problem})
+    require_good_password(password)
     with committing(session):
         token = tokens.consume(session, "staff_invite", raw)
         address = token.payload["email"]
