@@ -15,6 +15,7 @@ CALL = re.compile(r"audit\.record\(\s*[^,]+,\s*[^,]+,\s*(f?\"[^\"]*\"(?:\s*\+\s*
 # The f-string actions in the services, and every value each can take.
 DYNAMIC = {
     'f"booking.{to}"': [f"booking.{s}" for s in BOOKING_STATUSES],
+    'f"reminder.{action}"': ["reminder.send_now", "reminder.retry"],
     'f"refund.{to}"': [f"refund.{s}" for s in PART_STATUSES],
     'f"reminder.{row.status}"': [f"reminder.{s}" for s in REMINDER_STATUSES],
     'f"dispute.{info.status}"': [f"dispute.{s}" for s in DISPUTE_STATUSES],

@@ -21,7 +21,7 @@ from app.models import Booking, OutboundEmail, PaymentStage, Reminder, ReminderR
 from app.services.email import outbox as email
 from app.services.notifications import vendor as tell_team
 from app.services.reminders.times import Occurrence, occurrence
-from app.services.shared import audit, clock, paging, tokens
+from app.services.shared import audit, clock, jobs, paging, tokens
 from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
@@ -333,44 +333,45 @@ def get_reminder(session: Session, tenant_id: int, reminder_id: int) -> Reminder
     return row
 
 
-def send_now(session: Session, tenant_id: int, actor_user_id: int, reminder_id: int) -> Reminder:
-    """Claim a pending reminder for immediate sending (its window is not checked)."""
-    from app.services.shared import jobs
-
-    with committing(session):
-        row = get_reminder(session, tenant_id, reminder_id)
-        now = clock.now()
-        claimed = session.execute(
-            update(Reminder).where(Reminder.id == row.id,
-                                   Reminder.status.in_(("scheduled", "failed", "skipped")))
-            .values(status="sending", claimed_at=now, attempts=Reminder.attempts + 1, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
-        if claimed != 1:
-            raise InvalidTransition("This reminder was already sent or canceled.")
-        audit.record(session, tenant_id, "reminder.send_now", actor="user",
-                     actor_user_id=actor_user_id, subject_type="booking", subject_id=row.booking_id,
-                     reminder_id=row.id)
-        jobs.after_commit(session, jobs.Job.SEND_REMINDER_NOW, row.id)
-    session.refresh(row)
-    return row
-
-
-def retry(session: Session, tenant_id: int, actor_user_id: int, reminder_id: int) -> Reminder:
-    """Put a failed reminder back in the schedule, due now."""
+def _owner_action(session: Session, tenant_id: int, actor_user_id: int, reminder_id: int, *,
+                  from_statuses: tuple[str, ...], values: dict, action: str, refused: str) -> Reminder:
+    """Move one of the tenant's reminders from one of `from_statuses` (guarded UPDATE, so a
+    worker that got there first wins) and record who did it; InvalidTransition(`refused`)."""
     with committing(session):
         row = get_reminder(session, tenant_id, reminder_id)
         now = clock.now()
         changed = session.execute(
-            update(Reminder).where(Reminder.id == row.id, Reminder.status == "failed")
-            .values(status="scheduled", attempts=0, next_attempt_at=now, updated_at=now)
+            update(Reminder).where(Reminder.id == row.id, Reminder.status.in_(from_statuses))
+            .values(updated_at=now, **{k: (now if v is _NOW else v) for k, v in values.items()})
             .execution_options(synchronize_session=False)).rowcount
         if changed != 1:
-            raise InvalidTransition("Only a failed reminder can be retried.")
-        audit.record(session, tenant_id, "reminder.retry", actor="user",
+            raise InvalidTransition(refused)
+        audit.record(session, tenant_id, f"reminder.{action}", actor="user",
                      actor_user_id=actor_user_id, subject_type="booking", subject_id=row.booking_id,
                      reminder_id=row.id)
+        if action == "send_now":
+            jobs.after_commit(session, jobs.Job.SEND_REMINDER_NOW, row.id)
     session.refresh(row)
     return row
+
+
+_NOW = object()  # in `values`: the time of the change
+
+
+def send_now(session: Session, tenant_id: int, actor_user_id: int, reminder_id: int) -> Reminder:
+    """Claim a pending reminder for immediate sending (its window is not checked)."""
+    return _owner_action(session, tenant_id, actor_user_id, reminder_id,
+                         from_statuses=("scheduled", "failed", "skipped"),
+                         values={"status": "sending", "claimed_at": _NOW,
+                                 "attempts": Reminder.attempts + 1},
+                         action="send_now", refused="This reminder was already sent or canceled.")
+
+
+def retry(session: Session, tenant_id: int, actor_user_id: int, reminder_id: int) -> Reminder:
+    """Put a failed reminder back in the schedule, due now."""
+    return _owner_action(session, tenant_id, actor_user_id, reminder_id, from_statuses=("failed",),
+                         values={"status": "scheduled", "attempts": 0, "next_attempt_at": _NOW},
+                         action="retry", refused="Only a failed reminder can be retried.")
 
 
 def for_booking(session: Session, tenant_id: int, booking_id: int) -> list[Reminder]:
