@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import g, request
+from flask import flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -67,6 +67,18 @@ def csv_response(body: str, filename: str):
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def save_then_redirect(form: FlaskForm, save, message: str, endpoint: str, **values):
+    """Run `save` (one service call); on success flash `message` and return the redirect to
+    `endpoint`, else put the service's field errors on the form and return None."""
+    try:
+        save()
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return None
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values))
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:

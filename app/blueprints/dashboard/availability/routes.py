@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.blueprints.dashboard.availability.forms import AvailabilityForm, BlackoutForm
 from app.blueprints.dashboard.scope import bp
-from app.blueprints.forms_common import ToggleForm, apply_errors
+from app.blueprints.forms_common import ToggleForm, apply_errors, save_then_redirect
 from app.extensions import db
 from app.services.bookings import availability
 from app.services.shared.errors import ValidationFailed
@@ -40,14 +40,11 @@ def availability_settings():
 def blackout_add():
     form = BlackoutForm()
     if form.validate_on_submit():
-        try:
-            availability.add_blackout(db.session, g.tenant.id, current_user.id, form.day.data,
-                                      form.reason.data or "")
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash(f"{form.day.data.isoformat()} is blocked.", "success")
-            return redirect(url_for("dashboard.availability_settings"))
+        done = save_then_redirect(form, lambda: availability.add_blackout(
+            db.session, g.tenant.id, current_user.id, form.day.data, form.reason.data or ""),
+            f"{form.day.data.isoformat()} is blocked.", "dashboard.availability_settings")
+        if done:
+            return done
     rules = availability.rules(db.session, g.tenant.id)
     return _render(AvailabilityForm(formdata=None, obj=rules), form, 400)
 

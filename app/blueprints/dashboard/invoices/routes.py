@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.blueprints.dashboard.invoices.forms import InvoiceSettingsForm
 from app.blueprints.dashboard.scope import bp, owner_required
-from app.blueprints.forms_common import PlainForm, apply_errors
+from app.blueprints.forms_common import PlainForm, save_then_redirect
 from app.blueprints.portal.documents import pdf_response
 from app.extensions import db, htmx
 from app.models.invoice import DOCUMENT_KINDS
@@ -19,7 +19,7 @@ from app.services.invoices import issuing as invoices
 from app.services.invoices import pdf as invoice_pdf
 from app.services.invoices import register as invoice_register
 from app.services.invoices import settings as invoice_settings
-from app.services.shared.errors import Conflict, ValidationFailed
+from app.services.shared.errors import Conflict
 from app.web.links import current_links
 from app.web.transactions import writes
 
@@ -124,13 +124,12 @@ def invoice_settings_page():
             padding=form.padding.data, tax_rate_bp=int(form.tax_rate.data * 100),
             tax_inclusive=form.tax_mode.data == "inclusive", tax_label=form.tax_label.data,
             terms=form.terms.data or "", notes=form.notes.data or "")
-        try:
-            invoice_settings.save(db.session, g.tenant.id, current_user.id, wanted)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash("Invoice settings saved. They apply to documents issued from now on.", "success")
-            return redirect(url_for("dashboard.invoice_settings_page"))
+        done = save_then_redirect(
+            form, lambda: invoice_settings.save(db.session, g.tenant.id, current_user.id, wanted),
+            "Invoice settings saved. They apply to documents issued from now on.",
+            "dashboard.invoice_settings_page")
+        if done:
+            return done
     sample = invoice_settings.current(db.session, g.tenant.id)
     return render_template("dashboard/invoices/settings.html", form=form,
                            sample=sample.number("invoice", date.today().year, 42)), (
