@@ -16,6 +16,21 @@
     announce("We could not reach the server. Check your connection and try again.");
   });
 
+  // Actions that cannot be undone ask first: hx-confirm for a fixed question, data-confirm-text
+  // for a refund, whose question names the amount typed, read when the owner presses the button
+  // (htmx fires htmx:confirm for every request; only the form that carries the text asks).
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.target;
+    if (!form.dataset || !form.dataset.confirmText) return;
+    var input = document.querySelector(form.dataset.confirmAmount || "#amount");
+    var amount = input && input.value.trim() ? input.value.trim() : "the amount shown";
+    event.preventDefault();
+    var question = form.dataset.confirmText.replace("{amount}", amount)
+      .replace("{currency}", form.dataset.confirmCurrency || "")
+      .replace("{couple}", form.dataset.confirmCouple || "the couple");
+    if (window.confirm(question)) event.detail.issueRequest(true);
+  });
+
   // The dashboard menu collapses behind a button on a phone.
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest && event.target.closest(".nav-toggle");

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import confirm_refund
 from tests.fixtures.accounts import PASSWORD
 from tests.integration.bookings.helpers import make_catalog, outbox_links
 from tests.integration.payments.helpers import booking_status, wait_until
@@ -22,7 +23,7 @@ def _refund(page, amount: str) -> None:
     page.locator("#booking-refunds summary", has_text="Refund").first.click()
     page.get_by_label("Amount").fill(amount)
     page.get_by_label("Reason").select_option("requested_by_customer")
-    page.get_by_role("button", name="Refund", exact=True).click()
+    confirm_refund(page, amount)
 
 
 def test_owner_watches_partial_refunds_settle_and_is_refused_more_than_is_left(
@@ -39,7 +40,7 @@ def test_owner_watches_partial_refunds_settle_and_is_refused_more_than_is_left(
     page.get_by_label("Amount").fill("300.00")
     expect(page.get_by_test_id("split-line")).to_have_count(1)
     expect(page.get_by_test_id("split-line")).to_contain_text("$300.00")
-    page.get_by_role("button", name="Refund", exact=True).click()
+    confirm_refund(page, "300.00")
     first = page.get_by_test_id("refund-request").first
     expect(first.get_by_test_id("refund-status")).to_have_text("processing")
     url_before = page.url

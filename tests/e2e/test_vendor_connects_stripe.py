@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.helpers import confirm_refund
 from tests.integration.bookings.helpers import future, make_catalog
 from tests.integration.payments.helpers import payments_of, wait_until
 from tests.integration.refunds.helpers import sim_refunds
@@ -94,7 +95,7 @@ def test_new_vendor_connects_takes_a_deposit_with_the_fee_and_refunds_on_its_own
     page.locator("#booking-refunds summary", has_text="Refund").first.click()
     page.get_by_label("Amount").fill("250.00")
     page.get_by_label("Reason").select_option("requested_by_customer")
-    page.get_by_role("button", name="Refund", exact=True).click()
+    confirm_refund(page, "250.00")
     expect(page.get_by_test_id("refund-request").first.get_by_test_id("refund-status")).to_have_text(
         "succeeded", timeout=15000)
     [refund] = wait_until(lambda: sim_refunds(sim))

@@ -37,6 +37,9 @@ def test_send_now_sends_a_scheduled_reminder_at_once(app, owner_client, db_sessi
     booking_id = confirmed()
     r = reminders_of(db_session, booking_id)[0]
     page = owner_client.get("/dashboard/reminders").get_data(as_text=True)
+    # Send now asks first, naming the recipient and when it was due.
+    assert (f'hx-confirm="Send the {r.kind.replace("_", " ")} reminder to couple@example.com now? '
+            f'It is scheduled for {r.local_date.isoformat()}') in page
     response = owner_client.post(f"/dashboard/reminders/{r.id}/send-now",
                                  data={"csrf_token": csrf_from(page)}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and f'id="reminder-{r.id}"' in response.get_data(as_text=True)
