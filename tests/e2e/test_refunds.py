@@ -47,6 +47,12 @@ def test_owner_watches_partial_refunds_settle_and_is_refused_more_than_is_left(
     expect(first.get_by_test_id("refund-status")).to_have_text("succeeded", timeout=15000)
     assert page.url == url_before  # no reload: htmx polled the request until it was final
     expect(first).not_to_have_attribute("hx-trigger", "load delay:1s")
+    # Every total on the page follows, still without a reload: the refund panel's figures, the
+    # payments panel, and the documents list with the refund's credit note.
+    expect(page.get_by_test_id("refunded")).to_have_text("$300.00")
+    expect(page.get_by_test_id("refundable")).to_have_text("$2,200.00")
+    expect(page.locator("#booking-documents")).to_contain_text("Credit note", timeout=10000)
+    assert page.url == url_before
     inbox.wait_for("refund.couple@example.com", subject="Refund of $300.00 completed")
     assert booking_status(app, booking_id) == "partially_refunded"
 

@@ -2,7 +2,7 @@
 with a refund, and the cancellation policy."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.dashboard.refunds.forms import CancellationPolicyForm, CancelWithRefundForm, RefundForm
@@ -98,8 +98,13 @@ def refund_status(booking_id: int, request_id: int):
     """htmx polling: one request's status; the fragment stops polling at a final state."""
     booking, tenant = _load(booking_id)
     view = refunds.request_view(db.session, tenant.id, booking.id, request_id)
-    return render_template("dashboard/refunds/_request.html", view=view, booking=booking,
-                           tenant=tenant, reasons=refunds.REASON_LABELS)
+    response = make_response(render_template("dashboard/refunds/_request.html", view=view,
+                                             booking=booking, tenant=tenant,
+                                             reasons=refunds.REASON_LABELS))
+    if view.final:
+        # The booking's other totals (refunded, refundable, paid, documents) refresh themselves.
+        response.headers["HX-Trigger"] = "booking-money-changed"
+    return response
 
 
 @bp.post("/bookings/<int:booking_id>/refunds/parts/<int:part_id>/retry")
