@@ -19,6 +19,7 @@ from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
 from app.services.invoices import issuing as invoices
 from app.services.invoices import pdf as invoice_pdf
+from app.services.invoices import register as invoice_register
 from app.services.payments import stages as payment_stages
 from app.services.refunds import policy as cancellation_policy
 from app.services.refunds import requests as refunds
@@ -67,6 +68,8 @@ def manage(token: str):
                            shown=_summary(booking), changeable=booking.status in bookings.CHANGEABLE,
                            labels=bookings.LABELS,
                            documents=invoices.for_booking(db.session, g.tenant.id, booking.id),
+                           document_states=invoice_register.live_states(db.session, g.tenant.id,
+                                                                        booking.id),
                            document_titles=invoice_pdf.TITLES,
                            balance=money.outstanding_minor
                            if booking.status not in ("canceled", "expired") else None,

@@ -114,3 +114,16 @@ def export_csv(session: Session, tenant_id: int, filters: RegisterFilter) -> str
                          doc.booking_id, doc.currency, *amounts,
                          safe_cell(numbers.get(doc.invoice_id, "")), doc.pdf_sha256 or ""])
     return out.getvalue()
+
+
+LIVE_STATES = {"credited": "credited", "paid": "paid", "partially_paid": "partly paid"}
+
+
+def live_states(session: Session, tenant_id: int, booking_id: int) -> dict[int, str]:
+    """Each of the booking's invoices' state now, in words, beside its immutable PDF: credited,
+    paid, partly paid, or balance due (the register's derivation, for one booking)."""
+    paid, credited, status = _columns(tenant_id)
+    rows = session.execute(select(Document.id, status).where(
+        Document.tenant_id == tenant_id, Document.booking_id == booking_id,
+        Document.kind == "invoice"))
+    return {doc_id: LIVE_STATES.get(state, "balance due") for doc_id, state in rows}

@@ -69,3 +69,33 @@ def test_a_reschedule_after_the_invoice_credits_it_and_issues_a_new_one_for_the_
         assert issuing.follow_changes(db.session, tenant_a.tenant_id, booking_id) is None
         db.session.remove()
     assert len(_documents(app, booking_id)) == 3
+
+
+def test_each_invoice_shows_its_live_state_beside_the_pdf(app, tenant_a, owner_client, client):
+    """Balance due, then partly paid, paid, and credited once a reschedule replaced it: in the
+    couple's portal and on the dashboard's booking page alike."""
+    from tests.integration.bookings.helpers import path_of
+    from tests.integration.reports.helpers import record_cash
+
+    shop = make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
+    day = future(app, tenant_a.tenant_id, 90)
+    booking_id = book(app, tenant_a.tenant_id, shop.package_id, day, email="states@example.com",
+                      initial_status="confirmed")
+
+    def states() -> tuple[list[str], list[str]]:
+        manage = path_of(outbox_links(app)[-1]["manage"])
+        portal = client.get(manage).get_data(as_text=True)
+        dashboard = owner_client.get(f"/dashboard/bookings/{booking_id}/documents").get_data(as_text=True)
+        pattern = re.compile(r'data-testid="document-state" data-status="([a-z_]+)"')
+        return pattern.findall(portal), pattern.findall(dashboard)
+
+    assert states() == (["balance_due"], ["balance_due"])
+    record_cash(app, tenant_a, booking_id)  # the deposit
+    assert states() == (["partly_paid"], ["partly_paid"])
+    record_cash(app, tenant_a, booking_id)  # the balance
+    assert states() == (["paid"], ["paid"])
+    url = path_of(outbox_links(app)[-1]["reschedule"])
+    moved = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True)),
+                                   "event_date": (day + timedelta(days=2)).isoformat()})
+    assert moved.status_code == 303
+    assert states() == (["credited", "paid"], ["credited", "paid"])

@@ -87,6 +87,7 @@ def booking_documents(booking_id: int):
     return render_template("dashboard/invoices/_booking_documents.html", booking=booking,
                            tenant=tenant, titles=invoice_pdf.TITLES, action_form=PlainForm(),
                            documents=invoices.for_booking(db.session, tenant.id, booking.id),
+                           states=invoice_register.live_states(db.session, tenant.id, booking.id),
                            has_invoice=invoices.invoice_of(db.session, tenant.id, booking.id)
                            is not None)
 
