@@ -14,6 +14,7 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, select
@@ -82,6 +83,25 @@ def branding_for(session: Session, tenant_id: int) -> Branding:
 
 
 PDF_LOGO_SIDE = 240
+
+
+EMAIL_LOGO_SIDE = 96
+
+
+@lru_cache(maxsize=32)
+def _small_png(data: bytes, side: int) -> bytes:
+    image = Image.open(io.BytesIO(data))
+    image.thumbnail((side, side))
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def email_logo(session: Session, tenant_id: int) -> bytes | None:
+    """The logo for emails: a small PNG sent inline with each message (cid:), since an email
+    has no base URL to point at and clients block remote images by default; None without one."""
+    current = branding_for(session, tenant_id)
+    return _small_png(current.logo.data, EMAIL_LOGO_SIDE) if current.logo is not None else None
 
 
 def document_brand(session: Session, tenant_id: int) -> dict:

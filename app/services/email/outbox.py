@@ -100,8 +100,9 @@ def queue_email(
     if reply_to is None:
         reply_to = recipients.contact_address(session, tenant)
     reply_to = "" if one_line(reply_to).lower() == to.lower() else one_line(reply_to)
+    logo = branding.email_logo(session, tenant_id)
     values = {"tenant": tenant, "subject": subject, "accent": branding.email_accent(session, tenant_id),
-              **context}
+              "logo_cid": INLINE_LOGO if logo else "", **context}
     env = _templates()
     now = clock.now()
     row = OutboundEmail(
@@ -121,6 +122,9 @@ def queue_email(
         message_id="",
         transport="",
     )
+    if logo:
+        row.attachments.append(EmailAttachment(tenant_id=tenant_id, filename=INLINE_PREFIX + INLINE_LOGO,
+                                               content_type="image/png", content=logo))
     for a in attachments:
         row.attachments.append(
             EmailAttachment(
@@ -131,6 +135,12 @@ def queue_email(
     session.flush()
     jobs.after_commit(session, jobs.Job.SEND_EMAIL, row.id)
     return row
+
+
+# An attachment row whose filename starts with INLINE_PREFIX is a related part of the HTML body,
+# its Content-ID the rest of the name (the tenant's logo, `cid:logo@mais`).
+INLINE_PREFIX = "cid:"
+INLINE_LOGO = "logo@mais"
 
 
 def set_subject(msg: EmailMessage, subject: str) -> None:
@@ -156,9 +166,14 @@ def build_message(row: OutboundEmail, sender: str, domain: str) -> EmailMessage:
     msg["X-MAIS-Tenant"] = str(row.tenant_id)
     msg.set_content(row.text_body)
     msg.add_alternative(row.html_body, subtype="html")
+    html_part = msg.get_payload()[1]
     for a in row.attachments:
         maintype, _, subtype = a.content_type.partition("/")
-        msg.add_attachment(a.content, maintype=maintype, subtype=subtype, filename=a.filename)
+        if a.filename.startswith(INLINE_PREFIX):  # shown inside the HTML (cid:), not attached
+            html_part.add_related(a.content, maintype=maintype, subtype=subtype,
+                                  cid=f"<{a.filename[len(INLINE_PREFIX):]}>")
+        else:
+            msg.add_attachment(a.content, maintype=maintype, subtype=subtype, filename=a.filename)
     return msg
 
 

@@ -96,6 +96,20 @@ def test_emails_and_documents_carry_the_brand(app, owner_client, tenant_a):
             OutboundEmail.tenant_id == tenant_a.tenant_id)).all()
         db.session.remove()
     assert bodies and all("color: #0b6e4f" in b for b in bodies)
+    # The logo travels inside each email (clients block remote images): an inline PNG part of
+    # the HTML, referenced by its Content-ID, and no attachment in the couple's list.
+    from app.services.email import outbox
+
+    with app.app_context():
+        row = db.session.scalars(select(OutboundEmail).where(
+            OutboundEmail.tenant_id == tenant_a.tenant_id).order_by(OutboundEmail.id)).first()
+        assert 'src="cid:logo@mais"' in row.html_body
+        message = outbox.build_message(row, "MAIS <mail@example.com>", "example.com")
+        db.session.remove()
+    related = [p for p in message.walk() if p.get("Content-ID") == "<logo@mais>"]
+    assert len(related) == 1 and related[0].get_content_type() == "image/png"
+    assert related[0].get_content().startswith(b"\x89PNG")
+    assert all(part.get("Content-ID") != "<logo@mais>" for part in message.iter_attachments())
     deliver_all(app)
     invoice = next(d for d in documents(app, booking_id) if d["kind"] == "invoice")
     from app.models import Document
