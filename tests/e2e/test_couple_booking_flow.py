@@ -31,8 +31,9 @@ def test_couple_books_reschedules_and_cancels_on_a_phone(app, live_server, consu
     page.locator("#event_date").fill(taken.isoformat())
     page.locator("#event_date").dispatch_event("change")
     page.locator('[data-testid="availability"][data-available="no"]').wait_for()
-    page.locator("#event_date").fill(day.isoformat())
-    page.locator("#event_date").dispatch_event("change")
+    with page.expect_response(lambda r: "/terms?" in r.url and day.isoformat() in r.url):
+        page.locator("#event_date").fill(day.isoformat())
+        page.locator("#event_date").dispatch_event("change")
     page.locator('[data-testid="availability"][data-available="yes"]').wait_for()
     page.get_by_label("Venue").fill("Lakeside Chapel")
     # The terms before committing: total, deposit, the schedule with dates, the policy in words.

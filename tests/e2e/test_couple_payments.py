@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import fill_date_and_wait_for_terms
 from tests.fixtures.accounts import PASSWORD
 from tests.fixtures.smtp import text_of
 from tests.integration.bookings.helpers import future, links_in, make_catalog
@@ -34,7 +35,7 @@ def test_couple_pays_deposit_after_a_decline_then_the_balance_from_the_portal(
     page.get_by_role("radio", name="Gold").check()
     page.get_by_label("Your names").fill("Mia & Leo")
     page.get_by_label("Email").fill(address)
-    page.locator("#event_date").fill(day.isoformat())
+    fill_date_and_wait_for_terms(page, day.isoformat())
     page.get_by_label("Venue").fill("Old Mill")
     expect(page.get_by_test_id("terms-deposit")).to_have_text("$750.00")
     # The terms panel refreshes after each change (htmx swaps it whole, checkbox included): tick

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.e2e.helpers import confirm_refund
+from tests.e2e.helpers import confirm_refund, fill_date_and_wait_for_terms
 from tests.integration.bookings.helpers import future, make_catalog
 from tests.integration.payments.helpers import payments_of, wait_until
 from tests.integration.refunds.helpers import sim_refunds
@@ -70,7 +70,7 @@ def test_new_vendor_connects_takes_a_deposit_with_the_fee_and_refunds_on_its_own
     couple.get_by_role("radio", name="Gold").check()
     couple.get_by_label("Your names").fill("Mia & Leo")
     couple.get_by_label("Email").fill("mia@example.com")
-    couple.locator("#event_date").fill(future(app, tenant.id, 90).isoformat())
+    fill_date_and_wait_for_terms(couple, future(app, tenant.id, 90).isoformat())
     couple.get_by_label("Venue").fill("Old Mill")
     expect(couple.get_by_test_id("terms-deposit")).to_have_text("$750.00")  # terms before paying
     # The terms panel refreshes after each change (htmx swaps it whole, checkbox included): tick
