@@ -70,9 +70,7 @@ def refund_fee(store: Store, ctx: Ctx, charge: dict[str, Any], refund_amount: in
 
 def retrieve_fee(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, ("expand",))
-    fee = store.get("application_fee", id_)
-    if fee is None:
-        raise errors.resource_missing("application_fee", id_)
+    fee = store.require("application_fee", id_)
     return fee
 
 
@@ -161,9 +159,7 @@ def mark_payout_paid(store: Store, payout_id: str) -> dict[str, Any]:
 
 def retrieve_payout(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, ("expand",))
-    payout = store.get("payout", id_)
-    if payout is None:
-        raise errors.resource_missing("payout", id_)
+    payout = store.require("payout", id_)
     return payout
 
 
@@ -219,9 +215,7 @@ def close_dispute(store: Store, dispute_id: str, status: str) -> dict[str, Any]:
 
 def retrieve_dispute(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, ("expand",))
-    dispute = store.get("dispute", id_)
-    if dispute is None:
-        raise errors.resource_missing("dispute", id_)
+    dispute = store.require("dispute", id_)
     return dispute
 
 

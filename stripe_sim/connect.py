@@ -265,9 +265,7 @@ def onboarding_page(store: Store, link_id: str) -> tuple[int, str, str | None]:
 
 def submit_onboarding(store: Store, link_id: str, outcome: str) -> str:
     """POST of the stand-in page: apply the outcome once and go to the link's return_url."""
-    link = store.get("account_link", link_id)
-    if link is None:
-        raise errors.resource_missing("account_link", link_id)
+    link = store.require("account_link", link_id)
     if link["_used"] or link["expires_at"] < time.time():
         return link["_refresh_url"]
     link["_used"] = True

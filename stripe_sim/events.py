@@ -15,16 +15,9 @@ from .listing import LIST_PARAMS, paginate
 from .state import Ctx, Store
 
 
-def _get(store: Store, kind: str, id_: str) -> dict[str, Any]:
-    obj = store.get(kind, id_)
-    if obj is None:
-        raise errors.resource_missing(kind, id_)
-    return obj
-
-
 def retrieve_event(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, ("expand",))
-    return _get(store, "event", id_)
+    return store.require("event", id_)
 
 
 def list_events(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +39,7 @@ def list_events(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any
 def retrieve_charge(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]
                     ) -> dict[str, Any]:
     p.check_known(params, ("expand",))
-    return _get(store, "charge", id_)
+    return store.require("charge", id_)
 
 
 def list_charges(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
@@ -61,4 +54,4 @@ def list_charges(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, An
 def retrieve_payment_method(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]
                             ) -> dict[str, Any]:
     p.check_known(params, ("expand",))
-    return _get(store, "payment_method", id_)
+    return store.require("payment_method", id_)

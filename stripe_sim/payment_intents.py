@@ -37,9 +37,7 @@ FINAL = ("succeeded", "processing", "canceled")
 
 
 def _find(store: Store, id_: str) -> dict[str, Any]:
-    pi = store.get("payment_intent", id_)
-    if pi is None:
-        raise errors.resource_missing("payment_intent", id_)
+    pi = store.require("payment_intent", id_)
     return pi
 
 

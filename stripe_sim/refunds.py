@@ -138,9 +138,7 @@ def pending_ids(store: Store) -> list[str]:
 
 def retrieve(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, ("expand",))
-    refund = store.get("refund", id_)
-    if refund is None:
-        raise errors.resource_missing("refund", id_)
+    refund = store.require("refund", id_)
     return refund
 
 

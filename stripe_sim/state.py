@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import errors
+
 KINDS = ("payment_intent", "charge", "refund", "payment_method", "event", "account",
          "account_link", "application_fee", "payout", "dispute")
 _ALPHABET = string.ascii_letters + string.digits
@@ -70,6 +72,13 @@ class Store:
     # -- objects -----------------------------------------------------------
     def get(self, kind: str, id_: str) -> dict[str, Any] | None:
         return self.objects[kind].get(id_)
+
+    def require(self, kind: str, id_: str) -> dict[str, Any]:
+        """The object, or Stripe's 404 `resource_missing` for it."""
+        obj = self.get(kind, id_)
+        if obj is None:
+            raise errors.resource_missing(kind, id_)
+        return obj
 
     def put(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         self.objects[kind][obj["id"]] = obj
@@ -159,6 +168,13 @@ class AccountView:
     def get(self, kind: str, id_: str) -> dict[str, Any] | None:
         obj = self.root.get(kind, id_)
         return obj if obj is not None and obj.get("_account") == self.account else None
+
+    def require(self, kind: str, id_: str) -> dict[str, Any]:
+        """The object, or Stripe's 404 `resource_missing` for it."""
+        obj = self.get(kind, id_)
+        if obj is None:
+            raise errors.resource_missing(kind, id_)
+        return obj
 
     def put(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         obj.setdefault("_account", self.account)
