@@ -19,6 +19,7 @@ import stripe
 from app.services.payments.gateway import (
     AccountUnavailable,
     Balance,
+    CardSetup,
     ConnectedAccount,
     DisputeInfo,
     GatewayError,
@@ -32,6 +33,7 @@ from app.services.payments.gateway import (
     Payout,
     Refund,
     RefundRefused,
+    SavedCard,
 )
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,75 @@ class StripeGateway:
         return self._call("cancel", lambda: self.client.v1.payment_intents.cancel(
             intent_id, params={"cancellation_reason": "abandoned"},
             options=self._options(account, idempotency_key)))
+
+    # -- saved cards (autopay) ----------------------------------------------------------------
+    def create_customer(self, *, account: str, email: str, name: str,
+                        metadata: Mapping[str, str], idempotency_key: str) -> str:
+        params = {"email": email, "name": name[:200], "metadata": dict(metadata)}
+        return self._call("create customer", lambda: self.client.v1.customers.create(
+            params=params, options=self._options(account, idempotency_key)),
+            convert=lambda raw: str(raw["id"]))
+
+    def save_card_with_intent(self, intent_id: str, *, account: str, customer: str, save: bool,
+                              idempotency_key: str) -> Intent:
+        params: dict[str, Any] = {"setup_future_usage": "off_session" if save else ""}
+        if customer:
+            params["customer"] = customer
+        return self._call("update", lambda: self.client.v1.payment_intents.update(
+            intent_id, params=params, options=self._options(account, idempotency_key)))
+
+    def charge_saved_card(self, *, account: str, customer: str, payment_method: str, amount: int,
+                          currency: str, metadata: Mapping[str, str], idempotency_key: str,
+                          application_fee: int, description: str = "") -> Intent:
+        params: dict[str, Any] = {
+            "amount": amount, "currency": currency.lower(), "metadata": dict(metadata),
+            "customer": customer, "payment_method": payment_method, "off_session": True,
+            "confirm": True, "payment_method_types": ["card"],
+        }
+        if application_fee and account:
+            params["application_fee_amount"] = application_fee
+        if description:
+            params["description"] = description[:1000]
+
+        def request() -> Any:
+            try:
+                return self.client.v1.payment_intents.create(
+                    params=params, options=self._options(account, idempotency_key))
+            except stripe.CardError as exc:
+                # The intent exists and says why (declined, authentication required): an
+                # answer to act on, not a failure of the call. A replay gives the same answer.
+                intent = getattr(exc.error, "payment_intent", None)
+                if intent is None:
+                    raise
+                return intent
+
+        return self._call("off-session charge", request)
+
+    def retrieve_card(self, payment_method: str, *, account: str) -> SavedCard:
+        def convert(raw: Any) -> SavedCard:
+            obj = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
+            card = obj.get("card") or {}
+            customer = obj.get("customer") or ""
+            return SavedCard(id=obj["id"], brand=str(card.get("brand") or "card"),
+                             last4=str(card.get("last4") or ""),
+                             exp_month=int(card.get("exp_month") or 0),
+                             exp_year=int(card.get("exp_year") or 0),
+                             customer=customer if isinstance(customer, str)
+                             else str(customer.get("id", "")))
+
+        return self._call("card", lambda: self.client.v1.payment_methods.retrieve(
+            payment_method, options=self._options(account)), convert=convert)
+
+    def create_card_setup(self, *, account: str, customer: str, metadata: Mapping[str, str],
+                          idempotency_key: str) -> CardSetup:
+        params = {"customer": customer, "usage": "off_session", "metadata": dict(metadata),
+                  "payment_method_types": ["card"]}
+        return self._call("setup", lambda: self.client.v1.setup_intents.create(
+            params=params, options=self._options(account, idempotency_key)), convert=to_setup)
+
+    def retrieve_card_setup(self, setup_id: str, *, account: str) -> CardSetup:
+        return self._call("setup", lambda: self.client.v1.setup_intents.retrieve(
+            setup_id, options=self._options(account)), convert=to_setup)
 
     # -- Refunds ------------------------------------------------------------------------------
     def create_refund(self, *, account: str, payment_intent: str, amount: int, reason: str,
@@ -308,6 +379,23 @@ def to_account(raw: Any) -> ConnectedAccount:
         disabled_reason=str(requirements.get("disabled_reason") or ""))
 
 
+def _ref(value: Any) -> str:
+    """An expandable field: the id whether Stripe sent the id or the object."""
+    if not value:
+        return ""
+    return value if isinstance(value, str) else str(value.get("id", ""))
+
+
+def to_setup(raw: Any) -> CardSetup:
+    obj: dict[str, Any] = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
+    error = obj.get("last_setup_error") or {}
+    return CardSetup(
+        id=obj["id"], status=str(obj["status"]), client_secret=obj.get("client_secret") or "",
+        payment_method=_ref(obj.get("payment_method")), customer=_ref(obj.get("customer")),
+        metadata={str(k): str(v) for k, v in dict(obj.get("metadata") or {}).items()},
+        last_error=(error.get("message") or "") if error else "")
+
+
 def to_intent(raw: Any) -> Intent:
     obj: dict[str, Any] = raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
     error = obj.get("last_payment_error") or {}
@@ -320,6 +408,10 @@ def to_intent(raw: Any) -> Intent:
         last_error=(error.get("message") or "") if error else "",
         latest_charge=charge if isinstance(charge, str) else str(charge.get("id", "")),
         application_fee=int(obj.get("application_fee_amount") or 0),
+        payment_method=_ref(obj.get("payment_method"))
+        or _ref((error or {}).get("payment_method")),
+        last_error_code=str(error.get("code") or "") if error else "",
+        decline_code=str(error.get("decline_code") or "") if error else "",
     )
 
 

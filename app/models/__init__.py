@@ -1,5 +1,6 @@
 """Every model, imported so Alembic and the app see one metadata."""
 from app.models.audit import AuditEvent
+from app.models.autopay import AutopayCharge, AutopayMandate, AutopaySettings, StripeCustomer
 from app.models.base import Base
 from app.models.booking import AvailabilitySettings, BlackoutDate, Booking, BookingAddOn, DateSlot
 from app.models.branding import CalendarFeed, TenantBranding, TenantImage
@@ -24,4 +25,5 @@ __all__ = [
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
     "CancellationPolicy", "RefundPart", "RefundRequest", "UserSession", "Dispute",
     "CalendarFeed", "TenantBranding", "TenantImage", "VendorNotice",
+    "AutopayCharge", "AutopayMandate", "AutopaySettings", "StripeCustomer",
 ]

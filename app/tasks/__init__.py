@@ -5,6 +5,7 @@ queue is unreachable then, the rows are still there and the periodic sweepers en
 """
 from app.tasks import (  # noqa: F401
     accounts,
+    autopay,
     bookings,
     email,
     invoices,

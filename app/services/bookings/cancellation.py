@@ -18,6 +18,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from app.models import RefundRequest
+from app.services.autopay import enrolment as autopay
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle
 from app.services.notifications import vendor as tell_team
@@ -57,6 +58,7 @@ def cancel_booking(session: Session, tenant_id: int, booking_id: int, links: Lin
         lifecycle.transition(session, booking, "canceled", actor=actor, actor_user_id=actor_user_id,
                              refund_minor=amount, policy_refund_minor=quote.amount_minor)
         payment_stages.void_open_stages(session, booking)
+        autopay.stop_charges(session, tenant_id, booking.id)
         booking_emails.revoke_links(session, booking)
         booking_emails.queue_booking_email(session, booking, "booking_canceled", links)
         tell_team.notify_team(

@@ -67,11 +67,39 @@ class Intent:
     last_error: str = ""
     latest_charge: str = ""
     application_fee: int = 0  # the platform's fee on this (direct) charge, minor units
+    payment_method: str = ""  # the card that paid (or was last tried)
+    last_error_code: str = ""  # e.g. card_declined, authentication_required
+    decline_code: str = ""
 
     @property
     def open(self) -> bool:
         """Still waiting for a payment method or confirmation: reusable and updatable."""
         return self.status in ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """A PaymentMethod saved on a Customer: what the couple and the vendor are shown."""
+
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    customer: str = ""
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """The fields of a SetupIntent (saving a card without paying) that we act on."""
+
+    id: str
+    status: str  # requires_payment_method, requires_action, succeeded, canceled, ...
+    client_secret: str
+    payment_method: str = ""
+    customer: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    last_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +187,28 @@ class PaymentGateway(Protocol):
                       application_fee: int) -> Intent: ...
 
     def cancel_intent(self, intent_id: str, *, account: str, idempotency_key: str) -> Intent: ...
+
+    # -- saved cards (autopay) ------------------------------------------------------------------
+    def create_customer(self, *, account: str, email: str, name: str,
+                        metadata: Mapping[str, str], idempotency_key: str) -> str: ...
+
+    def save_card_with_intent(self, intent_id: str, *, account: str, customer: str, save: bool,
+                              idempotency_key: str) -> Intent: ...
+
+    def charge_saved_card(self, *, account: str, customer: str, payment_method: str, amount: int,
+                          currency: str, metadata: Mapping[str, str], idempotency_key: str,
+                          application_fee: int, description: str = "") -> Intent:
+        """An off-session payment, confirmed at once. A decline or a bank asking for the couple
+        is not an error: the returned intent carries `last_error_code` (authentication_required,
+        card_declined, ...) and stays `requires_payment_method`."""
+        ...
+
+    def retrieve_card(self, payment_method: str, *, account: str) -> SavedCard: ...
+
+    def create_card_setup(self, *, account: str, customer: str, metadata: Mapping[str, str],
+                          idempotency_key: str) -> CardSetup: ...
+
+    def retrieve_card_setup(self, setup_id: str, *, account: str) -> CardSetup: ...
 
     def create_refund(self, *, account: str, payment_intent: str, amount: int, reason: str,
                       metadata: Mapping[str, str], idempotency_key: str,

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Booking, CheckoutIntent, Payment, PaymentStage, Tenant
+from app.services.autopay import enrolment as autopay
 from app.services.bookings import emails as booking_emails
 from app.services.bookings import lifecycle as bookings
 from app.services.email import outbox as email
@@ -32,7 +33,7 @@ from app.services.payments import stages as payment_stages
 from app.services.payments.gateway import Intent, IntentStateConflict, PaymentGateway
 from app.services.refunds import after_cancellation
 from app.services.reminders import dispatch as reminders
-from app.services.shared import audit, clock
+from app.services.shared import audit, clock, jobs
 from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.links import Links
 from app.services.shared.money import format_money
@@ -162,6 +163,10 @@ def _record_card_payment(session: Session, checkout: CheckoutIntent, intent: Int
                      currency=intent.currency)
     else:
         _settle_stages(session, checkout.tenant_id, [s.id for s in stages], payment, now)
+    mandate = autopay.after_card_payment(session, checkout.tenant_id, checkout.booking_id,
+                                         intent.id)
+    if mandate is not None:
+        jobs.after_commit(session, jobs.Job.ACTIVATE_AUTOPAY, mandate.id, intent.payment_method)
     audit.record(session, checkout.tenant_id, "payment.received", actor="couple",
                  subject_type="booking", subject_id=checkout.booking_id, payment_id=payment.id,
                  amount_minor=payment.amount_minor, currency=payment.currency, method="card",
@@ -181,6 +186,7 @@ def _settle_stages(session: Session, tenant_id: int, stage_ids: list[int], payme
                PaymentStage.status.in_(payment_stages.OPEN))
         .values(status="paid", payment_id=payment.id, paid_at=now, updated_at=now, last_error="")
         .execution_options(synchronize_session="fetch")).rowcount
+    autopay.stages_settled(session, tenant_id, stage_ids)
     return changed
 
 

@@ -24,6 +24,8 @@ class Job(StrEnum):
     PROCESS_REFUND_PART = "process_refund_part"
     REFUND_PART_SUCCEEDED = "refund_part_succeeded"
     DELIVER_DOCUMENT = "deliver_document"
+    ACTIVATE_AUTOPAY = "activate_autopay"
+    CHARGE_AUTOPAY = "charge_autopay"
 
 
 def after_commit(session: Session, job: Job, *args: object, eta: datetime | None = None) -> None:
