@@ -149,6 +149,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "REFUND_RECHECK_AFTER_SECONDS": float(env.get("REFUND_RECHECK_AFTER_SECONDS", "300")),
         "REMINDER_STUCK_AFTER_SECONDS": float(env.get("REMINDER_STUCK_AFTER_SECONDS", "600")),
         "STRIPE_EVENT_STUCK_AFTER_SECONDS": float(env.get("STRIPE_EVENT_STUCK_AFTER_SECONDS", "300")),
+        # An automatic charge left `charging` this long by a worker that died is tried again
+        # (with the same idempotency key, so Stripe replays its first answer).
+        "AUTOPAY_CLAIM_STALE_SECONDS": float(env.get("AUTOPAY_CLAIM_STALE_SECONDS", "120")),
         "DOCUMENT_LOST_AFTER_SECONDS": float(env.get("DOCUMENT_LOST_AFTER_SECONDS", "120")),
         # Stripe calls: the client's timeout, the SDK's retries, and our own bounded attempts.
         "STRIPE_TIMEOUT_SECONDS": float(env.get("STRIPE_TIMEOUT_SECONDS", "20")),

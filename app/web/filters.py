@@ -1,4 +1,5 @@
-"""Jinja filters for pages: money in the tenant's locale, links in plain-text email bodies."""
+"""Jinja filters for pages: money in the tenant's locale, local dates, links in plain-text email
+bodies."""
 from __future__ import annotations
 
 import re
@@ -6,6 +7,7 @@ import re
 from flask import Flask, g
 from markupsafe import Markup, escape
 
+from app.services.payments.stages import local_date
 from app.services.shared.money import money_filter
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -20,6 +22,8 @@ def linkify(text: str) -> Markup:
 def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money_filter
     app.jinja_env.filters["linkify"] = linkify
+    # An instant as the date it is in the business's time zone: `moment|local_date(tenant.timezone)`.
+    app.jinja_env.filters["local_date"] = lambda moment, timezone: local_date(moment, timezone).isoformat()
 
     @app.context_processor
     def inject_globals():

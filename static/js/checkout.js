@@ -15,13 +15,26 @@
   var button = document.getElementById("pay-button");
   var message = document.getElementById("payment-message");
   var busy = false;
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    if (busy) { return; }  // a double click confirms once
+  // While the autopay choice is being saved (it tells Stripe to save the card or not), paying
+  // waits: the payment must carry the couple's latest choice.
+  var saving = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target && event.target.id === "autopay-offer") { saving += 1; button.disabled = true; }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target && event.target.id === "autopay-offer") {
+      saving = Math.max(0, saving - 1);
+      if (!saving && !busy) { button.disabled = false; }
+    }
+  });
+
+  function confirm(params) {
+    if (busy || saving) { return; }  // a double click confirms once
     busy = true;
     button.disabled = true;
+    if (savedButton) { savedButton.disabled = true; }
     message.textContent = "";
-    stripe.confirmPayment({elements: elements, confirmParams: {return_url: root.dataset.returnUrl}})
+    stripe.confirmPayment(params)
       .then(function (result) {
         // Reached only when Stripe did not redirect, i.e. on an error.
         var error = result && result.error;
@@ -31,6 +44,25 @@
       }, function () {
         message.textContent = "We could not reach the payment provider. Please try again.";
       })
-      .then(function () { busy = false; button.disabled = false; });
+      .then(function () {
+        busy = false;
+        button.disabled = false;
+        if (savedButton) { savedButton.disabled = false; }
+      });
+  }
+
+  var savedButton = document.getElementById("pay-saved");
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    confirm({elements: elements, confirmParams: {return_url: root.dataset.returnUrl}});
   });
+  if (savedButton) {
+    // The saved card of an automatic payment the bank wants confirmed: Stripe.js shows the
+    // bank's check, then returns to the return page like any payment.
+    savedButton.addEventListener("click", function () {
+      confirm({clientSecret: root.dataset.clientSecret,
+               confirmParams: {payment_method: savedButton.dataset.paymentMethod,
+                               return_url: root.dataset.returnUrl}});
+    });
+  }
 }());

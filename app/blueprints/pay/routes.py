@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from app.adapters.stripe_gateway import gateway_for
+from app.blueprints.forms_common import PlainForm
 from app.blueprints.tenant_scope import scope_to_tenant
-from app.extensions import db, limiter
+from app.extensions import db, htmx, limiter
+from app.services.autopay import couple as autopay_view
+from app.services.autopay import enrolment as autopay
 from app.services.bookings import actions as booking_links
 from app.services.bookings import emails as booking_emails
 from app.services.connect.fees import FeePolicy
@@ -37,13 +40,35 @@ def checkout_page(ref: str):
     view = checkout.open_checkout(db.session, g.tenant.id, stage_id, gateway_for(current_app),
                                   current_links(), pay_all=pay_all,
                                   fees=FeePolicy.from_config(current_app.config))
+    is_open = view.state == "open"
     return render_template(
         "pay/checkout.html", tenant=g.tenant, view=view, ref=ref, pay_all=pay_all,
+        offer=autopay.offer_for(db.session, g.tenant, view.booking, view.stage, view.intent_id,
+                                pay_all) if is_open else None,
+        saved_card=autopay_view.saved_card_for_checkout(db.session, g.tenant.id, view.stage.id,
+                                                        view.intent_id) if is_open else None,
+        form=PlainForm(),
         booking_money=payment_stages.booking_money(db.session, g.tenant.id, view.booking.id),
         terms=invoices.terms_of(db.session, g.tenant.id, view.booking.id),
         shown=booking_emails.describe(view.booking, g.tenant),
         stripe_js=stripe_js_url(), publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         return_url=url_for(".payment_return", ref=ref, _external=True))
+
+
+@bp.post("/pay/<ref>/autopay")
+@limiter.limit("30 per hour")
+def autopay_choice(ref: str):
+    """The deposit's "pay the rest automatically" box, ticked or unticked (htmx on change)."""
+    stage_id = read_stage_ref(current_app, g.tenant.id, ref)
+    form = PlainForm()
+    if not form.validate_on_submit():
+        return "", 400
+    chosen = request.form.get("autopay") == "1"
+    offer = autopay.choose_at_checkout(db.session, g.tenant.id, stage_id, chosen,
+                                       gateway_for(current_app))
+    if not htmx:
+        return redirect(url_for(".checkout_page", ref=ref), code=303)
+    return render_template("pay/_autopay_status.html", offer=offer)
 
 
 @bp.get("/pay/<ref>/booking")

@@ -9,10 +9,11 @@ from datetime import date
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
-from app.blueprints.forms_common import apply_errors
+from app.blueprints.forms_common import PlainForm, apply_errors
 from app.blueprints.portal.forms import CancelForm, FreshLinkForm, RescheduleForm
 from app.blueprints.tenant_scope import scope_to_tenant
 from app.extensions import db, htmx, limiter
+from app.services.autopay import couple as autopay_view
 from app.services.bookings import actions as booking_links
 from app.services.bookings import availability
 from app.services.bookings import emails as booking_emails
@@ -47,7 +48,7 @@ def _summary(booking):
     return booking_emails.describe(booking, g.tenant)
 
 
-DONE_ACTIONS = ("rescheduled", "canceled")
+DONE_ACTIONS = ("rescheduled", "canceled", "autopay_on", "autopay_off")
 
 
 def _to_portal(booking, action: str):
@@ -73,7 +74,9 @@ def manage(token: str):
                            document_titles=invoice_pdf.TITLES,
                            balance=money.outstanding_minor
                            if booking.status not in ("canceled", "expired") else None,
-                           refund_requests=refunds.requests_for(db.session, g.tenant.id, booking.id))
+                           refund_requests=refunds.requests_for(db.session, g.tenant.id, booking.id),
+                           autopay=autopay_view.view_for(db.session, g.tenant, booking),
+                           form=PlainForm())
 
 
 def _picker_month(booking, month_arg: str | None) -> tuple[int, int]:

@@ -51,7 +51,7 @@ AUTHENTICATION = "authentication_required"
 CHARGEABLE_BOOKINGS = ("confirmed",)
 
 
-def due_charges(session: Session, limit: int = 500) -> list[int]:
+def due_charges(session: Session, limit: int = 500, stale: timedelta = CLAIM_STALE) -> list[int]:
     """Charges whose moment has come, and tries left `charging` by a crashed worker."""
     now = clock.now()
     return list(session.scalars(
@@ -59,11 +59,11 @@ def due_charges(session: Session, limit: int = 500) -> list[int]:
             and_(AutopayCharge.status.in_(("scheduled", "retrying")),
                  AutopayCharge.next_attempt_at <= now),
             and_(AutopayCharge.status == "charging",
-                 AutopayCharge.claimed_at < now - CLAIM_STALE)))
+                 AutopayCharge.claimed_at < now - stale)))
         .order_by(AutopayCharge.next_attempt_at).limit(limit)))
 
 
-def _claim(session: Session, charge_id: int) -> AutopayCharge | None:
+def _claim(session: Session, charge_id: int, stale: timedelta) -> AutopayCharge | None:
     """Take the charge for one try (a new try, or a stale one again); commits."""
     now = clock.now()
     fresh = session.execute(
@@ -78,7 +78,7 @@ def _claim(session: Session, charge_id: int) -> AutopayCharge | None:
         fresh = session.execute(
             update(AutopayCharge)
             .where(AutopayCharge.id == charge_id, AutopayCharge.status == "charging",
-                   AutopayCharge.claimed_at < now - CLAIM_STALE)
+                   AutopayCharge.claimed_at < now - stale)
             .values(claimed_at=now, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount
     session.commit()
@@ -86,9 +86,9 @@ def _claim(session: Session, charge_id: int) -> AutopayCharge | None:
 
 
 def charge(session: Session, charge_id: int, gateway: PaymentGateway, links: Links,
-           fees: FeePolicy) -> str:
+           fees: FeePolicy, stale: timedelta = CLAIM_STALE) -> str:
     """Make one try of an automatic charge; returns what happened (for logs and tests)."""
-    row = _claim(session, charge_id)
+    row = _claim(session, charge_id, stale)
     if row is None:
         return "not_due"
     stage = session.get(PaymentStage, row.stage_id)

@@ -289,7 +289,7 @@ def start_card_change(session: Session, tenant_id: int, booking_id: int,
     (Each visit makes a new one: an unconfirmed SetupIntent charges nothing.)"""
     booking = get_owned(session, Booking, tenant_id, booking_id)
     tenant = session.get(Tenant, tenant_id)
-    if booking.status not in ("pending_deposit", "confirmed") or not _later_due(
+    if booking.status != "confirmed" or not _later_due(
             session, tenant_id, booking_id, 0):
         raise InvalidTransition("Nothing is left to pay automatically for this booking.")
     if not tenant.can_take_charges:
