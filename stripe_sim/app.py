@@ -20,9 +20,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import balances, connect, errors, events, idempotency, refunds
+from . import balances, connect, customers, errors, events, idempotency, refunds
 from . import params as p
 from . import payment_intents as pis
+from . import payment_methods as pms
+from . import setup_intents as seti
 from .faults import Faults
 from .listing import expanded
 from .state import DEFAULT_API_VERSION, AccountView, Ctx, Store, new_id
@@ -50,11 +52,21 @@ ROUTES: dict[str, Route] = {
     "pi_list": Route(pis.list_), "pi_create": Route(pis.create),
     "pi_get": Route(pis.retrieve, publishable=True), "pi_update": Route(pis.update),
     "pi_confirm": Route(pis.confirm, publishable=True), "pi_cancel": Route(pis.cancel),
+    "pi_authenticate": Route(pis.authenticate, publishable=True),
+    "seti_list": Route(seti.list_), "seti_create": Route(seti.create),
+    "seti_get": Route(seti.retrieve, publishable=True), "seti_update": Route(seti.update),
+    "seti_confirm": Route(seti.confirm, publishable=True), "seti_cancel": Route(seti.cancel),
+    "seti_authenticate": Route(seti.authenticate, publishable=True),
+    "cus_list": Route(customers.list_), "cus_create": Route(customers.create),
+    "cus_get": Route(customers.retrieve), "cus_update": Route(customers.update),
+    "cus_delete": Route(customers.delete), "cus_pms": Route(customers.list_payment_methods),
+    "cus_pm_get": Route(customers.retrieve_payment_method),
     "re_list": Route(refunds.list_), "re_create": Route(refunds.create),
     "re_get": Route(refunds.retrieve), "re_update": Route(refunds.update),
     "ev_list": Route(events.list_events), "ev_get": Route(events.retrieve_event),
     "ch_list": Route(events.list_charges), "ch_get": Route(events.retrieve_charge),
-    "pm_get": Route(events.retrieve_payment_method),
+    "pm_get": Route(pms.retrieve), "pm_list": Route(pms.list_),
+    "pm_attach": Route(pms.attach), "pm_detach": Route(pms.detach),
     "acct_create": Route(connect.create), "acct_list": Route(connect.list_),
     "acct_get": Route(connect.retrieve), "acct_update": Route(connect.update),
     "acct_delete": Route(connect.delete), "acct_self": Route(connect.retrieve_current),
@@ -64,27 +76,39 @@ ROUTES: dict[str, Route] = {
     "po_list": Route(balances.list_payouts), "po_get": Route(balances.retrieve_payout),
     "dp_get": Route(balances.retrieve_dispute), "dp_update": Route(balances.update_dispute),
 }
+
+
+def _resource(path: str, name: str, *actions: str, delete: bool = False) -> list[Rule]:
+    """A collection's rules: ``<name>_list``/``_create`` on ``path``, ``_get``/``_update``
+    (and ``_delete``) on ``path/<id_>``, and one POST ``path/<id_>/<action>`` per action
+    (endpoint ``<name>_<action without leading _>``)."""
+    rules = [Rule(path, methods=["GET"], endpoint=f"{name}_list"),
+             Rule(path, methods=["POST"], endpoint=f"{name}_create"),
+             Rule(f"{path}/<id_>", methods=["GET"], endpoint=f"{name}_get"),
+             Rule(f"{path}/<id_>", methods=["POST"], endpoint=f"{name}_update")]
+    if delete:
+        rules.append(Rule(f"{path}/<id_>", methods=["DELETE"], endpoint=f"{name}_delete"))
+    return rules + [Rule(f"{path}/<id_>/{action}", methods=["POST"],
+                         endpoint=f"{name}_{action.lstrip('_')}") for action in actions]
+
+
 URLS = Map([
-    Rule("/v1/payment_intents", methods=["GET"], endpoint="pi_list"),
-    Rule("/v1/payment_intents", methods=["POST"], endpoint="pi_create"),
-    Rule("/v1/payment_intents/<id_>", methods=["GET"], endpoint="pi_get"),
-    Rule("/v1/payment_intents/<id_>", methods=["POST"], endpoint="pi_update"),
-    Rule("/v1/payment_intents/<id_>/confirm", methods=["POST"], endpoint="pi_confirm"),
-    Rule("/v1/payment_intents/<id_>/cancel", methods=["POST"], endpoint="pi_cancel"),
-    Rule("/v1/refunds", methods=["GET"], endpoint="re_list"),
-    Rule("/v1/refunds", methods=["POST"], endpoint="re_create"),
-    Rule("/v1/refunds/<id_>", methods=["GET"], endpoint="re_get"),
-    Rule("/v1/refunds/<id_>", methods=["POST"], endpoint="re_update"),
+    *_resource("/v1/payment_intents", "pi", "confirm", "cancel", "_authenticate"),
+    *_resource("/v1/setup_intents", "seti", "confirm", "cancel", "_authenticate"),
+    *_resource("/v1/customers", "cus", delete=True),
+    Rule("/v1/customers/<id_>/payment_methods", methods=["GET"], endpoint="cus_pms"),
+    Rule("/v1/customers/<id_>/payment_methods/<pm_id>", methods=["GET"],
+         endpoint="cus_pm_get"),
+    *_resource("/v1/refunds", "re"),
     Rule("/v1/events", methods=["GET"], endpoint="ev_list"),
     Rule("/v1/events/<id_>", methods=["GET"], endpoint="ev_get"),
     Rule("/v1/charges", methods=["GET"], endpoint="ch_list"),
     Rule("/v1/charges/<id_>", methods=["GET"], endpoint="ch_get"),
+    Rule("/v1/payment_methods", methods=["GET"], endpoint="pm_list"),
     Rule("/v1/payment_methods/<id_>", methods=["GET"], endpoint="pm_get"),
-    Rule("/v1/accounts", methods=["POST"], endpoint="acct_create"),
-    Rule("/v1/accounts", methods=["GET"], endpoint="acct_list"),
-    Rule("/v1/accounts/<id_>", methods=["GET"], endpoint="acct_get"),
-    Rule("/v1/accounts/<id_>", methods=["POST"], endpoint="acct_update"),
-    Rule("/v1/accounts/<id_>", methods=["DELETE"], endpoint="acct_delete"),
+    Rule("/v1/payment_methods/<id_>/attach", methods=["POST"], endpoint="pm_attach"),
+    Rule("/v1/payment_methods/<id_>/detach", methods=["POST"], endpoint="pm_detach"),
+    *_resource("/v1/accounts", "acct", delete=True),
     Rule("/v1/account", methods=["GET"], endpoint="acct_self"),
     Rule("/v1/account_links", methods=["POST"], endpoint="link_create"),
     Rule("/v1/application_fees", methods=["GET"], endpoint="fee_list"),
@@ -100,6 +124,16 @@ URLS = Map([
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body, indent=2), status=status, headers=headers,
                     content_type="application/json")
+
+
+def _note_result(entry: dict[str, Any], body: dict[str, Any]) -> None:
+    """Log which object a request answered with (for an error: the intent it names)."""
+    error = body.get("error") or {}
+    obj = error.get("payment_intent") or error.get("setup_intent") or body
+    if error and obj is body:
+        obj = {}
+    entry.update(object_id=obj.get("id"), object_status=obj.get("status"),
+                 error_code=error.get("code"))
 
 
 class Simulator:
@@ -234,7 +268,8 @@ class Simulator:
         entry = {"id": new_id("req", 14), "method": request.method, "path": request.path,
                  "params": params, "idempotency_key": idem_key, "time": time.time(),
                  "stripe_account": request.headers.get("Stripe-Account") or None,
-                 "status": None, "replayed": False, "fault": None}
+                 "status": None, "replayed": False, "fault": None,
+                 "object_id": None, "object_status": None, "error_code": None}
         with self._log_lock:
             self.request_log.append(entry)
             del self.request_log[:-10000]
@@ -246,6 +281,7 @@ class Simulator:
             traceback.print_exc()
             response = _json(errors.api_error(f"Simulator bug: {exc!r}").body(), 500)
         entry["status"] = response.status_code
+        _note_result(entry, json.loads(response.get_data()))
         response.headers["Request-Id"] = entry["id"]
         if idem_key:
             response.headers["Idempotency-Key"] = idem_key

@@ -20,21 +20,26 @@ CARD_DATA_PARAMS = ("number", "exp_month", "exp_year", "cvc")
 def create_payment_method(store: Store, number: str, exp_month: int = 12,
                           exp_year: int = 2034) -> dict[str, Any]:
     outcome = cards.outcome_for(number)
+    brand = cards.brand_for(number)
     pm = {
         "id": new_id("pm"),
         "object": "payment_method",
         "allow_redisplay": "unspecified",
         "billing_details": {"address": None, "email": None, "name": None, "phone": None},
         "card": {
-            "brand": cards.brand_for(number),
+            "brand": brand,
             "checks": {"address_line1_check": None, "address_postal_code_check": None,
                        "cvc_check": "pass"},
             "country": "US",
+            "display_brand": brand,
             "exp_month": exp_month,
             "exp_year": exp_year,
             "fingerprint": new_id("fp", 16)[3:],
             "funding": "credit",
+            "generated_from": None,
             "last4": number[-4:],
+            "networks": {"available": [brand], "preferred": None},
+            "three_d_secure_usage": {"supported": True},
             "wallet": None,
         },
         "created": int(time.time()),

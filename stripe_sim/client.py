@@ -96,6 +96,16 @@ class SimControl:
     def settle_payment_intent(self, pi_id: str, outcome: str = "succeeded") -> dict[str, Any]:
         return self._call("POST", f"/payment_intents/{pi_id}/settle", {"outcome": outcome})
 
+    def authenticate_payment_intent(self, pi_id: str, result: str = "complete"
+                                    ) -> dict[str, Any]:
+        """Answer a ``requires_action`` PaymentIntent's 3D Secure: "complete" or "fail"."""
+        return self._call("POST", f"/payment_intents/{pi_id}/authenticate", {"result": result})
+
+    def authenticate_setup_intent(self, seti_id: str, result: str = "complete"
+                                  ) -> dict[str, Any]:
+        """Answer a ``requires_action`` SetupIntent's 3D Secure: "complete" or "fail"."""
+        return self._call("POST", f"/setup_intents/{seti_id}/authenticate", {"result": result})
+
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change refund_delay, webhook_retry_base, webhook_max_attempts, webhook_timeout."""
         return self._call("POST", "/config", settings)

@@ -7,7 +7,12 @@ payments, webhook endpoints, and inspecting what the app sent.
 Routes:
   GET  /_sim/health                      -> {"ok": true}
   POST /_sim/reset                       forget everything except configured endpoints
-  GET  /_sim/requests?path_prefix=&method=   requests received; DELETE clears the log
+  GET  /_sim/requests?path_prefix=&method=   requests received, oldest first: id, method,
+                                         path, params (as decoded, e.g. off_session,
+                                         metadata), idempotency_key, stripe_account, status,
+                                         replayed, fault, and the answer's object_id,
+                                         object_status and error_code (for an error naming
+                                         an intent: that intent); DELETE clears the log
   POST /_sim/faults {kind, count, path_prefix, method, delay, then, rate?, seed?}; GET lists
                                          them and the faults injected per kind; DELETE clears
   GET  /_sim/webhooks; POST {url, secret?, enabled_events?}; DELETE /_sim/webhooks/<id>
@@ -15,6 +20,9 @@ Routes:
   POST /_sim/webhooks/wait {timeout}     wait until every queued delivery is done
   POST /_sim/refunds/settle {refund_id?} settle pending refunds now
   POST /_sim/payment_intents/<id>/settle {outcome: "succeeded"|"failed"}
+  POST /_sim/payment_intents/<id>/authenticate {result: "complete"|"fail"}
+  POST /_sim/setup_intents/<id>/authenticate {result: "complete"|"fail"}
+                                         the cardholder answers 3D Secure (requires_action)
   GET|POST /_sim/config {refund_delay, webhook_retry_base, webhook_max_attempts,
                          webhook_timeout}
   POST /_sim/webhooks {..., connect: true}  a Connect endpoint (connected accounts' events)
@@ -33,11 +41,15 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import balances, connect, errors, payment_intents
+from . import balances, connect, errors, payment_intents, setup_intents
 from .listing import public
+from .state import AccountView
 
 if TYPE_CHECKING:
     from .app import Simulator
+
+AUTHENTICATE = {"payment_intents": ("payment_intent", payment_intents.authenticate),
+                "setup_intents": ("setup_intent", setup_intents.authenticate)}
 
 
 def _ok(body: Any, status: int = 200) -> Response:
@@ -102,6 +114,8 @@ def _route(sim: Simulator, request: Request) -> Response:
                 outcome == "succeeded")
             sim.store.save()
         return _ok(public(pi))
+    if len(parts) == 3 and parts[0] in AUTHENTICATE and parts[2] == "authenticate":
+        return _authenticate(sim, parts[0], parts[1], _body(request))
     if parts[0] in ("accounts", "payouts", "charges", "disputes") and method == "POST":
         with sim.store.lock:
             result = _connect(sim, parts, _body(request))
@@ -122,6 +136,17 @@ def _route(sim: Simulator, request: Request) -> Response:
                     "webhook_max_attempts": sim.dispatcher.max_attempts,
                     "webhook_timeout": sim.dispatcher.timeout})
     return _ok({"error": {"message": f"unknown control route {method} {request.path}"}}, 404)
+
+
+def _authenticate(sim: Simulator, collection: str, id_: str, b: dict[str, Any]) -> Response:
+    """Complete or fail an intent's authentication as the account that owns it."""
+    kind, handler = AUTHENTICATE[collection]
+    with sim.store.lock:
+        ctx = sim.ctx_of(kind, id_)
+        obj = handler(AccountView(sim.store, ctx.account), ctx, id_,
+                      {"result": b.get("result", "complete")})
+        sim.store.save()
+    return _ok(public(obj))
 
 
 def _connect(sim: Simulator, parts: list[str], b: dict[str, Any]) -> Any:

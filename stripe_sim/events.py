@@ -1,4 +1,4 @@
-"""Read-only endpoints: Events, Charges and PaymentMethods.
+"""Read-only endpoints: Events and Charges.
 
 Events are recorded by :meth:`state.Store.emit` whenever an object changes;
 here they are only listed (newest first, filterable by ``type`` with a ``*``
@@ -49,9 +49,3 @@ def list_charges(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, An
     if pi:
         items = [c for c in items if c["payment_intent"] == pi]
     return paginate(items, params, "/v1/charges", store)
-
-
-def retrieve_payment_method(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]
-                            ) -> dict[str, Any]:
-    p.check_known(params, ("expand",))
-    return store.require("payment_method", id_)

@@ -50,12 +50,24 @@ def paginate(items: list[dict[str, Any]], params: dict[str, Any], url: str,
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 
+def where(items: list[dict[str, Any]], params: dict[str, Any], *fields: str
+          ) -> list[dict[str, Any]]:
+    """The objects matching every given list filter (``customer=cus_...`` etc.)."""
+    for field in fields:
+        value = p.as_str(params, field)
+        if value:
+            items = [o for o in items if o.get(field) == value]
+    return items
+
+
 # Fields that hold an id which ``expand[]`` may replace with the object.
 EXPANDABLE = {
     "latest_charge": "charge",
     "charge": "charge",
     "payment_intent": "payment_intent",
     "payment_method": "payment_method",
+    "customer": "customer",
+    "setup_intent": "setup_intent",
 }
 
 

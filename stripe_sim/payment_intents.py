@@ -2,13 +2,21 @@
 
 Status machine (automatic capture only):
     requires_payment_method --(payment_method set)--> requires_confirmation
-    requires_payment_method/requires_confirmation --confirm--> succeeded | processing
+    requires_payment_method/requires_confirmation/requires_action --confirm-->
+        succeeded | processing | requires_action (the card asks for authentication)
         | requires_payment_method (declined, with ``last_payment_error``)
+    requires_action --_authenticate complete--> succeeded | processing
+    requires_action --_authenticate fail--> requires_payment_method
+        (``payment_intent_authentication_failure``)
     processing --settle--> succeeded | requires_payment_method
     any but succeeded/canceled/processing --cancel--> canceled
 Invariants: ``amount_received`` equals ``amount`` exactly when succeeded;
 ``latest_charge`` names the last charge attempted (as on Stripe, a declined
-one too); succeeded, processing and canceled intents cannot be updated.
+one too); succeeded, processing and canceled intents cannot be updated; an
+off-session confirm (``off_session=true``) never waits in ``requires_action``:
+a card that asks for authentication is declined with ``authentication_required``.
+A PaymentMethod is attached to the intent's customer when a payment with
+``setup_future_usage`` succeeds; one used without a customer is spent.
 """
 from __future__ import annotations
 
@@ -16,22 +24,23 @@ import re
 import time
 from typing import Any
 
-from . import balances, cards, charges, currencies, errors
+from . import balances, cards, charges, currencies, errors, intents
 from . import params as p
-from .listing import LIST_PARAMS, expanded, paginate, public
+from . import payment_methods as pms
+from .listing import LIST_PARAMS, expanded, paginate, public, where
 from .state import Ctx, Store, new_id
 
 CREATE_PARAMS = ("amount", "currency", "metadata", "receipt_email", "description",
                  "automatic_payment_methods", "payment_method_types", "payment_method",
                  "confirm", "return_url", "capture_method", "statement_descriptor",
                  "statement_descriptor_suffix", "expand", "customer", "setup_future_usage",
-                 "payment_method_options", "application_fee_amount")
-UPDATE_PARAMS = ("application_fee_amount", "amount", "currency", "metadata", "receipt_email", "description",
-                 "payment_method", "payment_method_types", "statement_descriptor",
-                 "statement_descriptor_suffix", "expand")
+                 "payment_method_options", "application_fee_amount", "off_session")
+UPDATE_PARAMS = ("application_fee_amount", "amount", "currency", "metadata", "receipt_email",
+                 "description", "payment_method", "payment_method_types", "statement_descriptor",
+                 "statement_descriptor_suffix", "expand", "customer", "setup_future_usage")
 CONFIRM_PARAMS = ("payment_method", "payment_method_data", "return_url", "receipt_email",
                   "expand", "client_secret", "use_stripe_sdk", "mandate_data",
-                  "payment_method_options", "setup_future_usage")
+                  "payment_method_options", "setup_future_usage", "off_session")
 CANCEL_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 FINAL = ("succeeded", "processing", "canceled")
 
@@ -73,10 +82,11 @@ def _fee(ctx: Ctx, params: dict[str, Any], amount: int | None) -> int | None:
     return fee
 
 
-def _unexpected(pi: dict[str, Any], action: str) -> errors.StripeError:
-    return errors.state_error(
-        f"You cannot {action} this PaymentIntent because it has a status of {pi['status']}.",
-        code="payment_intent_unexpected_state", extra={"payment_intent": public(pi)})
+def _off_session(params: dict[str, Any]) -> bool:
+    """``off_session``: true/false, or Stripe's older "one_off"/"recurring" (both true)."""
+    if params.get("off_session") in ("one_off", "recurring"):
+        return True
+    return bool(p.as_bool(params, "off_session"))
 
 
 def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
@@ -87,21 +97,13 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if p.as_str(params, "capture_method") not in (None, "automatic", "automatic_async"):
         raise errors.invalid("The simulator supports automatic capture only.",
                              param="capture_method")
-    apm = params.get("automatic_payment_methods")
-    types = p.as_list(params, "payment_method_types")
-    if apm is not None and types:
-        raise errors.invalid("You may only specify one of these parameters: "
-                             "automatic_payment_methods, payment_method_types.",
-                             param="automatic_payment_methods")
-    if apm is not None:
-        if not isinstance(apm, dict):
-            raise errors.invalid("Invalid hash", param="automatic_payment_methods")
-        p.check_known(apm, ("enabled", "allow_redirects"), "automatic_payment_methods")
-        apm_obj: dict[str, Any] | None = {"enabled": p.as_bool(apm, "enabled") is not False}
-        if apm.get("allow_redirects"):
-            apm_obj["allow_redirects"] = apm["allow_redirects"]  # type: ignore[index]
-    else:
-        apm_obj = None if types else {"enabled": True}
+    apm_obj, types = intents.method_settings(params)
+    customer = intents.customer_param(store, params)
+    confirm_now = p.as_bool(params, "confirm")
+    off_session = _off_session(params)
+    if off_session and not confirm_now:
+        raise errors.invalid("You can only pass `off_session` when `confirm` is true.",
+                             param="off_session")
     created = int(time.time())
     pi_id = new_id("pi")
     pi = {
@@ -117,11 +119,11 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "canceled_at": None,
         "cancellation_reason": None,
         "capture_method": "automatic_async",
-        "client_secret": f"{pi_id}_secret_{new_id('x', 25)[2:]}",
+        "client_secret": intents.client_secret(pi_id),
         "confirmation_method": "automatic",
         "created": created,
         "currency": currency,
-        "customer": p.as_str(params, "customer"),
+        "customer": customer,
         "description": p.as_str(params, "description"),
         "last_payment_error": None,
         "latest_charge": None,
@@ -133,11 +135,11 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "payment_method_options": {"card": {"installments": None, "mandate_options": None,
                                             "network": None,
                                             "request_three_d_secure": "automatic"}},
-        "payment_method_types": [str(t) for t in types] if types else ["card"],
+        "payment_method_types": types,
         "processing": None,
         "receipt_email": p.as_str(params, "receipt_email"),
         "review": None,
-        "setup_future_usage": p.as_str(params, "setup_future_usage"),
+        "setup_future_usage": intents.usage(params, "setup_future_usage"),
         "shipping": None,
         "source": None,
         "statement_descriptor": p.as_str(params, "statement_descriptor"),
@@ -146,33 +148,18 @@ def create(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "transfer_data": None,
         "transfer_group": None,
     }
-    pm_ref = p.as_str(params, "payment_method")
-    confirm_now = p.as_bool(params, "confirm")
-    if pm_ref:
-        pi["payment_method"] = charges.resolve_payment_method(store, pm_ref)["id"]
-        pi["status"] = "requires_confirmation"
-    store.put("payment_intent", pi)
-    store.emit(ctx, "payment_intent.created", public(pi))
-    if confirm_now:
-        extra = {"return_url": params["return_url"]} if "return_url" in params else {}
-        return confirm(store, ctx, pi_id, extra)
-    return pi
+    return intents.open_intent(store, ctx, pi, params, confirm, ("return_url", "off_session"))
 
 
 def retrieve(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
-    p.check_known(params, ("expand", "client_secret"))
-    pi = _find(store, id_)
-    if ctx.publishable and params.get("client_secret") != pi["client_secret"]:
-        raise errors.invalid("The client_secret provided does not match the client_secret "
-                             "associated with the PaymentIntent.", param="client_secret")
-    return pi
+    return intents.retrieve(store, ctx, "payment_intent", id_, params)
 
 
 def update(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, UPDATE_PARAMS)
     pi = _find(store, id_)
     if pi["status"] in FINAL:
-        raise _unexpected(pi, "update")
+        raise intents.unexpected(pi, "update")
     currency = _currency(params, required=False) or pi["currency"]
     amount = _amount(params, currency, required=False)
     if amount is None and currency != pi["currency"]:
@@ -190,40 +177,62 @@ def update(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str
     types = p.as_list(params, "payment_method_types")
     if types:
         pi["payment_method_types"] = [str(t) for t in types]
-    if p.as_str(params, "payment_method"):
-        pm = charges.resolve_payment_method(store, params["payment_method"])
-        pi["payment_method"] = pm["id"]
-        pi["status"] = "requires_confirmation"
+    intents.set_customer(store, pi, params)
+    if "setup_future_usage" in params:
+        pi["setup_future_usage"] = intents.usage(params, "setup_future_usage")
+    intents.set_method(store, pi, params)
     return pi
+
 
 
 def confirm(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
     """Confirm with a test card; a decline raises a 402 card_error after saving state."""
     p.check_known(params, CONFIRM_PARAMS)
     pi = _find(store, id_)
-    if ctx.publishable and params.get("client_secret") != pi["client_secret"]:
-        raise errors.invalid("The client_secret provided does not match the client_secret "
-                             "associated with the PaymentIntent.", param="client_secret")
+    intents.check_client_secret(ctx, params, pi)
     if pi["status"] not in ("requires_payment_method", "requires_confirmation",
                             "requires_action"):
-        raise _unexpected(pi, "confirm")
-    if "payment_method_data" in params:
-        pm = charges.payment_method_from_data(store, params["payment_method_data"])
-    elif p.as_str(params, "payment_method"):
-        pm = charges.resolve_payment_method(store, params["payment_method"])
-    elif pi["payment_method"]:
-        pm = charges.resolve_payment_method(store, pi["payment_method"])
-    else:
-        raise errors.invalid(
-            "You cannot confirm this PaymentIntent because it's missing a payment method. "
-            "To confirm the PaymentIntent, pass a payment_method.",
-            code="payment_intent_unexpected_state", param="payment_method")
+        raise intents.unexpected(pi, "confirm")
+    off_session = _off_session(params)
+    pm = intents.confirm_method(store, pi, params)
     if "receipt_email" in params:
         pi["receipt_email"] = p.as_str(params, "receipt_email")
+    if "setup_future_usage" in params:
+        pi["setup_future_usage"] = intents.usage(params, "setup_future_usage")
     outcome = cards.outcome_for(pm["_number"])
-    pi["last_payment_error"] = None
+    pi.update(last_payment_error=None, next_action=None)
     if outcome.kind == "decline":
         _decline(store, ctx, pi, pm, outcome)
+    if cards.needs_authentication(outcome, off_session, pm.get("_set_up", False)):
+        if off_session:
+            _decline(store, ctx, pi, pm, cards.AUTHENTICATION_REQUIRED)
+        intents.require_action(store, ctx, pi, pm)
+        return pi
+    return _pay(store, ctx, pi, pm, outcome)
+
+
+def authenticate(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The cardholder completes or fails the authentication a confirm asked for."""
+    pi = _find(store, id_)
+    pm, complete = intents.begin_authentication(store, ctx, pi, params)
+    if complete:
+        return _pay(store, ctx, pi, pm, cards.outcome_for(pm["_number"]))
+    pi.update(status="requires_payment_method", payment_method=None,
+              last_payment_error=intents.authentication_failure(pi, pm))
+    _spend(pm)
+    store.emit(ctx, "payment_intent.payment_failed", public(pi))
+    return pi
+
+
+def _spend(pm: dict[str, Any]) -> None:
+    """A PaymentMethod used without a customer cannot be used again (as on Stripe)."""
+    if not pm["customer"]:
+        pm["_spent"] = True
+
+
+def _pay(store: Store, ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any],
+         outcome: cards.Outcome) -> dict[str, Any]:
+    """Charge a card that needs no (more) authentication: succeeded or processing."""
     if outcome.kind == "processing":
         charge = charges.create_charge(store, pi, pm, "pending")
         pi.update(status="processing", payment_method=pm["id"], latest_charge=charge["id"])
@@ -238,6 +247,8 @@ def _succeed(store: Store, ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any],
              charge: dict[str, Any]) -> None:
     pi.update(status="succeeded", payment_method=pm["id"], latest_charge=charge["id"],
               amount_received=pi["amount"], last_payment_error=None)
+    pms.save_for_customer(store, ctx, pm, pi["customer"], pi["setup_future_usage"])
+    _spend(pm)
     balances.create_fee(store, ctx, charge)
     store.emit(ctx, "charge.succeeded", public(charge))
     store.emit(ctx, "payment_intent.succeeded", public(pi))
@@ -258,6 +269,7 @@ def _decline(store: Store, ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any],
     # Stripe detaches the failed method so the customer must supply another.
     pi.update(status="requires_payment_method", payment_method=None,
               latest_charge=charge["id"], last_payment_error=error)
+    _spend(pm)
     store.emit(ctx, "charge.failed", public(charge))
     store.emit(ctx, "payment_intent.payment_failed", public(pi))
     raise errors.card_error(outcome.message or "Your card was declined.",
@@ -272,7 +284,7 @@ def settle_processing(store: Store, ctx: Ctx, id_: str, succeed: bool = True
     """Finish a ``processing`` intent (simulator control, like a bank's answer)."""
     pi = _find(store, id_)
     if pi["status"] != "processing":
-        raise _unexpected(pi, "settle")
+        raise intents.unexpected(pi, "settle")
     charge = store.get("charge", pi["latest_charge"])
     pm = store.get("payment_method", pi["payment_method"])
     assert charge is not None and pm is not None
@@ -288,6 +300,7 @@ def settle_processing(store: Store, ctx: Ctx, id_: str, succeed: bool = True
     pi.update(status="requires_payment_method", payment_method=None, last_payment_error={
         "type": "card_error", "code": failure.code, "decline_code": failure.decline_code,
         "message": failure.message, "charge": charge["id"], "payment_method": public(pm)})
+    _spend(pm)
     store.emit(ctx, "charge.failed", public(charge))
     store.emit(ctx, "payment_intent.payment_failed", public(pi))
     return pi
@@ -298,7 +311,7 @@ def cancel(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str
     pi = _find(store, id_)
     reason = p.as_str(params, "cancellation_reason", choices=CANCEL_REASONS)
     if pi["status"] in FINAL:
-        raise _unexpected(pi, "cancel")
+        raise intents.unexpected(pi, "cancel")
     pi.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason)
     store.emit(ctx, "payment_intent.canceled", public(pi))
     return pi
@@ -306,10 +319,7 @@ def cancel(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str
 
 def list_(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, ("customer", "created") + LIST_PARAMS)
-    items = store.all("payment_intent")
-    customer = p.as_str(params, "customer")
-    if customer:
-        items = [pi for pi in items if pi.get("customer") == customer]
+    items = where(store.all("payment_intent"), params, "customer")
     return paginate(items, params, "/v1/payment_intents", store)
 
 

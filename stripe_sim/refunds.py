@@ -13,7 +13,7 @@ from typing import Any
 
 from . import balances, charges, currencies, errors
 from . import params as p
-from .listing import paginate, public
+from .listing import paginate, public, where
 from .state import Ctx, Store, new_id
 
 CREATE_PARAMS = ("payment_intent", "charge", "amount", "reason", "metadata", "expand",
@@ -152,9 +152,5 @@ def update(store: Store, ctx: Ctx, id_: str, params: dict[str, Any]) -> dict[str
 def list_(store: Store, ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     p.check_known(params, ("payment_intent", "charge", "created", "limit", "starting_after",
                            "ending_before", "expand"))
-    items = store.all("refund")
-    for field in ("payment_intent", "charge"):
-        value = p.as_str(params, field)
-        if value:
-            items = [r for r in items if r[field] == value]
+    items = where(store.all("refund"), params, "payment_intent", "charge")
     return paginate(items, params, "/v1/refunds", store)

@@ -25,7 +25,7 @@ from typing import Any
 from . import errors
 
 KINDS = ("payment_intent", "charge", "refund", "payment_method", "event", "account",
-         "account_link", "application_fee", "payout", "dispute")
+         "account_link", "application_fee", "payout", "dispute", "customer", "setup_intent")
 _ALPHABET = string.ascii_letters + string.digits
 DEFAULT_API_VERSION = "2026-10-28.endive"
 
