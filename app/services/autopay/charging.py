@@ -114,21 +114,24 @@ def charge(session: Session, charge_id: int, gateway: PaymentGateway, links: Lin
                   application_fee=fees.fee_for(stage.amount_minor, stage.currency),
                   description=f"{tenant.name}: {stage.label} for booking #{booking.id} "
                               f"({booking.package_title}), automatic payment")
-    session.commit()  # no transaction stays open across a call to Stripe
+    charge_id, stage_id, account = row.id, stage.id, mandate.stripe_account
+    # Everything the call needs is read above: touching a row after this commit would open a
+    # transaction (on SQLite, the write lock) for the whole call to Stripe.
+    session.commit()
     for _ in range(3):
         try:
             intent = gateway.charge_saved_card(
-                **params, idempotency_key=f"stage-{stage.id}-autopay-{attempt}")
+                **params, idempotency_key=f"stage-{stage_id}-autopay-{attempt}")
             break
         except IdempotencyKeyReused:
             # The amount changed between a crashed try and this one: that try never charged
             # with these parameters, so the next number is safe.
-            attempt = _bump_attempt(session, row.id)
+            attempt = _bump_attempt(session, charge_id)
         except AccountUnavailable as exc:
-            return _failed_for_good(session, row.id, "account_unavailable", exc.message, links)
+            return _failed_for_good(session, charge_id, "account_unavailable", exc.message, links)
     else:
         raise IdempotencyKeyReused("Three idempotency keys in a row were spent.")
-    return _record(session, row.id, intent, mandate.stripe_account, links)
+    return _record(session, charge_id, intent, account, links)
 
 
 def _bump_attempt(session: Session, charge_id: int) -> int:

@@ -109,15 +109,15 @@ def ensure_customer(session: Session, tenant: Tenant, account: str, booking: Boo
     found = session.scalar(query)
     if found:
         return found
+    tenant_id, name = tenant.id, booking.couple_names
     session.commit()  # no transaction stays open across a call to Stripe
     digest = hashlib.sha256(email.encode()).hexdigest()[:20]
     customer = gateway.create_customer(
-        account=account, email=email, name=booking.couple_names,
-        metadata={"tenant_id": str(tenant.id)},
-        idempotency_key=f"tenant-{tenant.id}-customer-{digest}")
+        account=account, email=email, name=name, metadata={"tenant_id": str(tenant_id)},
+        idempotency_key=f"tenant-{tenant_id}-customer-{digest}")
     try:
         with session.begin_nested():
-            session.add(StripeCustomer(tenant_id=tenant.id, stripe_account=account, email=email,
+            session.add(StripeCustomer(tenant_id=tenant_id, stripe_account=account, email=email,
                                        customer_id=customer, created_at=clock.now()))
     except IntegrityError:
         pass  # a parallel request saved it (same idempotency key: the same Customer)
@@ -142,15 +142,16 @@ def choose_at_checkout(session: Session, tenant_id: int, stage_id: int, chosen: 
     mandate = mandate_of(session, tenant_id, booking.id)
     if mandate is not None and mandate.status == "active":
         raise InvalidTransition("Automatic payments are already on for this booking.")
-    account = current.stripe_account
+    account, booking_id = current.stripe_account, booking.id
     customer = ensure_customer(session, tenant, account, booking, gateway) if chosen else ""
+    session.commit()  # no transaction stays open across a call to Stripe
     gateway.save_card_with_intent(intent_id, account=account, customer=customer, save=chosen,
                                   idempotency_key="")
     now = clock.now()
-    mandate = mandate_of(session, tenant_id, booking.id)
+    mandate = mandate_of(session, tenant_id, booking_id)
     if chosen:
         if mandate is None:
-            mandate = AutopayMandate(tenant_id=tenant_id, booking_id=booking.id, created_at=now)
+            mandate = AutopayMandate(tenant_id=tenant_id, booking_id=booking_id, created_at=now)
             session.add(mandate)
         mandate.status, mandate.stripe_account, mandate.customer_id = "pending", account, customer
         mandate.intent_id, mandate.consent_text, mandate.consented_at = (
@@ -160,7 +161,7 @@ def choose_at_checkout(session: Session, tenant_id: int, stage_id: int, chosen: 
         mandate.status, mandate.intent_id = "off", ""
         mandate.switched_off_at, mandate.switched_off_by, mandate.updated_at = now, "couple", now
     audit.record(session, tenant_id, "autopay.consent_given" if chosen else "autopay.consent_withdrawn",
-                 actor="couple", subject_type="booking", subject_id=booking.id,
+                 actor="couple", subject_type="booking", subject_id=booking_id,
                  payment_intent=intent_id)
     session.commit()
     return offer_for(session, tenant, booking, stage, intent_id, pay_all=False)
