@@ -19,7 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, one_of
 
-REMINDER_KINDS = ("before_event", "after_event", "balance_due")
+REMINDER_KINDS = ("before_event", "after_event", "balance_due", "past_due")
+# Kinds about one payment stage: a row per open stage, canceled once the stage is settled.
+STAGE_KINDS = ("balance_due", "past_due")
 REMINDER_STATUSES = ("scheduled", "sending", "sent", "failed", "canceled", "skipped")
 
 
@@ -44,7 +46,7 @@ class ReminderRule(Base):
 
 
 class Reminder(Base):
-    """One reminder for one booking (and, for balance reminders, one payment stage).
+    """One reminder for one booking (and, for balance and past-due reminders, one payment stage).
 
     The local wall time and the timezone are kept beside `due_at` (UTC) so a change of rules or
     timezone can be recomputed and the log shows what the tenant asked for. `key` names the

@@ -60,3 +60,19 @@ def test_after_event_and_balance_occurrences():
     assert balance.local_date == date(2026, 7, 25) and balance.key == "3:42"
     with pytest.raises(ValueError):
         occurrence("balance_due", 3, 7, time(10), "UTC", event_date=date(2026, 9, 1), start_time=None)
+
+
+def test_past_due_occurrences_count_days_after_the_stage_due_date_across_dst():
+    # Due 2026-03-04 in New York; summer time starts on the 8th, between the two reminders.
+    def past_due(rule_id, days):
+        return occurrence("past_due", rule_id, days, time(10), "America/New_York",
+                          event_date=date(2026, 5, 1), start_time=None, stage_id=42,
+                          stage_due=date(2026, 3, 4))
+
+    three, ten = past_due(9, 3), past_due(10, 10)
+    assert (three.local_date, three.due_at) == (date(2026, 3, 7), utc(2026, 3, 7, 15, 0))  # EST
+    assert (ten.local_date, ten.due_at) == (date(2026, 3, 14), utc(2026, 3, 14, 14, 0))   # EDT
+    assert three.key == "9:42" and three.window_ends_at == utc(2026, 3, 8, 15, 0)
+    with pytest.raises(ValueError):
+        occurrence("past_due", 9, 3, time(10), "America/New_York", event_date=date(2026, 5, 1),
+                   start_time=None)

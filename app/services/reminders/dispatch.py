@@ -18,13 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Booking, OutboundEmail, PaymentStage, Reminder, ReminderRule, Tenant
+from app.models.reminder import REMINDER_KINDS, STAGE_KINDS
 from app.services.email import outbox as email
 from app.services.notifications import vendor as tell_team
 from app.services.reminders.times import Occurrence, occurrence
 from app.services.shared import audit, clock, jobs, paging, tokens
 from app.services.shared.errors import InvalidTransition, ValidationFailed
 from app.services.shared.links import Links
-from app.services.shared.money import format_money
 from app.services.shared.tenancy import get_owned
 from app.services.shared.unit_of_work import committing
 
@@ -36,6 +36,8 @@ DEFAULT_RULES = (
     ("after_event", 1, time(10, 0)),
     ("balance_due", 7, time(10, 0)),
     ("balance_due", 0, time(10, 0)),
+    ("past_due", 3, time(10, 0)),
+    ("past_due", 10, time(10, 0)),
 )
 # Bookings whose reminders go out; any other status cancels what is still pending.
 LIVE_STATUSES = ("confirmed", "paid_in_full", "completed", "partially_refunded")
@@ -49,13 +51,15 @@ SUBJECTS = {
     "before_event": "Your event with {tenant} is coming up",
     "after_event": "Thank you from {tenant}",
     "balance_due": "Payment due for your booking with {tenant}",
+    "past_due": "Payment overdue for your booking with {tenant}",
 }
 
 
 # --- rules -------------------------------------------------------------------------------------
 
 def ensure_default_rules(session: Session, tenant_id: int) -> None:
-    """Give a tenant without rules the defaults (3 and 1 days before, 1 day after, balance 7/0)."""
+    """Give a tenant without rules the defaults (3 and 1 days before, 1 day after, balance 7/0
+    days before a payment's due date, past due 3/10 days after it)."""
     if session.scalar(select(func.count(ReminderRule.id)).where(ReminderRule.tenant_id == tenant_id)):
         return
     now = clock.now()
@@ -76,7 +80,7 @@ def rules(session: Session, tenant_id: int, active_only: bool = False) -> list[R
 def add_rule(session: Session, tenant_id: int, actor_user_id: int, kind: str, offset_days: int,
              send_time: time) -> ReminderRule:
     problems = {}
-    if kind not in ("before_event", "after_event", "balance_due"):
+    if kind not in REMINDER_KINDS:
         problems["kind"] = "Choose when the reminder goes out."
     if not 0 <= offset_days <= 365:
         problems["offset_days"] = "Use 0 to 365 days."
@@ -120,7 +124,7 @@ def plan(session: Session, booking: Booking, tenant: Tenant) -> list[Occurrence]
         common = dict(kind=rule.kind, rule_id=rule.id, offset_days=rule.offset_days,
                       send_time=rule.send_time, timezone=tenant.timezone,
                       event_date=booking.event_date, start_time=booking.start_time)
-        if rule.kind != "balance_due":
+        if rule.kind not in STAGE_KINDS:
             planned.append(occurrence(**common))
             continue
         if stages is None:
@@ -182,10 +186,14 @@ def _cancel(row: Reminder, now: datetime, reason: str) -> None:
 
 
 def sync_tenant(session: Session, tenant_id: int) -> int:
-    """Recompute every live booking of a tenant (rules or timezone changed); returns how many."""
+    """Recompute every live booking of a tenant (rules or timezone changed); returns how many.
+    Bookings whose event is past are included while a stage is still open (past-due reminders)."""
     today = clock.now().date() - timedelta(days=3)
+    open_stage = select(PaymentStage.booking_id).where(
+        PaymentStage.tenant_id == tenant_id, PaymentStage.status.in_(OPEN_STAGE_STATUSES))
     ids = list(session.scalars(select(Booking.id).where(
-        Booking.tenant_id == tenant_id, Booking.status.in_(LIVE_STATUSES), Booking.event_date >= today)))
+        Booking.tenant_id == tenant_id, Booking.status.in_(LIVE_STATUSES),
+        or_(Booking.event_date >= today, Booking.id.in_(open_stage)))))
     for booking_id in ids:
         sync_booking(session, tenant_id, booking_id)
     return len(ids)
@@ -233,6 +241,8 @@ def send(session: Session, reminder_id: int, links: Links, *, manual: bool = Fal
     now = clock.now()
     booking = session.get(Booking, row.booking_id)
     stage = session.get(PaymentStage, row.stage_id) if row.stage_id else None
+    # Checked again here, not only when planning: a payment may settle the stage (or the booking
+    # may be canceled) between the claim and this send, and no payment reminder goes out then.
     if booking.status not in LIVE_STATUSES:
         _cancel(row, now, "booking is " + booking.status)
     elif stage is not None and stage.status not in OPEN_STAGE_STATUSES:
@@ -291,15 +301,16 @@ def _queue_reminder_email(session: Session, row: Reminder, booking: Booking,
     tenant = session.get(Tenant, row.tenant_id)
     locale = tenant.locale or "en_US"
     manage = tokens.issue(session, tenant.id, "booking_manage", booking.id)
+    # Counted from the day it is actually sent, which may be later than planned.
+    today = clock.now().astimezone(ZoneInfo(row.timezone)).date()
     context = {
         "booking": booking,
         "date_text": format_date(booking.event_date, format="full", locale=locale),
         "manage_url": links.booking_manage(tenant.slug, manage),
         "stage": stage,
-        "amount_text": format_money(stage.amount_minor, stage.currency, locale) if stage else "",
         "due_text": format_date(stage.due_date, format="long", locale=locale) if stage else "",
-        # Counted from the day it is actually sent, which may be later than planned.
-        "days": (booking.event_date - clock.now().astimezone(ZoneInfo(row.timezone)).date()).days,
+        "days": (booking.event_date - today).days,
+        "days_overdue": (today - stage.due_date).days if stage else 0,
     }
     return email.queue_email(session, tenant.id, to=booking.email, kind=f"reminder_{row.kind}",
                              subject=SUBJECTS[row.kind].format(tenant=tenant.name), context=context,

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.models.reminder import STAGE_KINDS
+
 # How long after its moment a reminder may still go out (a consumer down, the queue lost).
 AFTER_EVENT_WINDOW = timedelta(days=2)
+# Payment reminders, before the due date (balance_due) and after it (past_due).
 BALANCE_WINDOW = timedelta(days=1)
 
 
@@ -43,15 +46,16 @@ def event_start(event_date: date, start_time: time | None, timezone: str) -> dat
 def occurrence(kind: str, rule_id: int, offset_days: int, send_time: time, timezone: str, *,
                event_date: date, start_time: time | None, stage_id: int | None = None,
                stage_due: date | None = None) -> Occurrence:
-    """The reminder a rule gives for one booking (and one stage, for balance reminders)."""
+    """The reminder a rule gives for one booking (and one stage, for balance and past-due
+    reminders: `offset_days` before, respectively after, the stage's due date)."""
     if kind == "before_event":
         day = event_date - timedelta(days=offset_days)
     elif kind == "after_event":
         day = event_date + timedelta(days=offset_days)
-    elif kind == "balance_due":
+    elif kind in STAGE_KINDS:
         if stage_due is None:
-            raise ValueError("balance reminders need the stage's due date")
-        day = stage_due - timedelta(days=offset_days)
+            raise ValueError("payment reminders need the stage's due date")
+        day = stage_due + timedelta(days=offset_days if kind == "past_due" else -offset_days)
     else:
         raise ValueError(f"unknown reminder kind {kind!r}")
     due = resolve_local(day, send_time, timezone)

@@ -14,13 +14,15 @@ def shop(app, tenant_a):
     return make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
 
 
-def set_balance_rules(app, tenant_id: int, user_id: int, active: bool) -> None:
+def set_payment_rules(app, tenant_id: int, user_id: int, active: bool) -> None:
+    """Turn the tenant's payment reminder rules (balance due, past due) on or off."""
     from app.extensions import db
+    from app.models.reminder import STAGE_KINDS
     from app.services.reminders import dispatch as reminders
 
     with app.app_context():
         for rule in reminders.rules(db.session, tenant_id):
-            if rule.kind == "balance_due":
+            if rule.kind in STAGE_KINDS:
                 reminders.set_rule_active(db.session, tenant_id, user_id, rule.id, active)
         db.session.remove()
 
@@ -29,15 +31,16 @@ def set_balance_rules(app, tenant_id: int, user_id: int, active: bool) -> None:
 def confirmed(app, tenant_a, shop):
     """Book-and-confirm factory: returns the booking id of a confirmed booking `days` ahead.
 
-    Balance reminders are off unless `balance=True` on the first call, so the event reminders
-    under test are the only ones due (balance reminders have tests of their own)."""
+    Payment reminders (balance due, past due) are off unless `balance=True` on the first call, so
+    the event reminders under test are the only ones due (payment reminders have tests of their
+    own)."""
     state = {"first": True}
 
     def make(days: int = 30, email: str = "couple@example.com", balance: bool = False, **kwargs) -> int:
         if state["first"]:
             state["first"] = False
             if not balance:
-                set_balance_rules(app, tenant_a.tenant_id, tenant_a.user_id, False)
+                set_payment_rules(app, tenant_a.tenant_id, tenant_a.user_id, False)
         return book(app, tenant_a.tenant_id, shop.package_id, future(app, tenant_a.tenant_id, days),
                     email=email, actor="user", actor_user_id=tenant_a.user_id,
                     initial_status="confirmed", **kwargs)

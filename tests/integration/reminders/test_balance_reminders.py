@@ -24,7 +24,8 @@ def test_open_stages_get_reminders_and_paying_cancels_them(app, db_session, tena
     stages = stages_of(db_session, booking_id)
     balance = stages[-1]
     assert balance.status == "due" and balance.due_date > balance.created_at.date() + timedelta(days=7)
-    mine = {r.key: r for r in reminders_of(db_session, booking_id) if r.stage_id == balance.id}
+    mine = {r.key: r for r in reminders_of(db_session, booking_id)
+            if r.stage_id == balance.id and r.kind == "balance_due"}
     assert sorted((r.local_date, r.local_time) for r in mine.values()) == [
         (balance.due_date - timedelta(days=7), time(10)), (balance.due_date, time(10))]
     assert all(r.due_at == resolve_local(r.local_date, time(10), "America/New_York") for r in mine.values())
@@ -34,10 +35,11 @@ def test_open_stages_get_reminders_and_paying_cancels_them(app, db_session, tena
             db.session, tenant_a.tenant_id, booking_id,
             payments.OfflinePayment(stage_ids=[s.id for s in stages], method="bank_transfer", note="wire"),
             WebLinks(app), actor_user_id=tenant_a.user_id)
-    rows = [r for r in reminders_of(db_session, booking_id) if r.kind == "balance_due"]
-    assert rows and all(r.status == "canceled" for r in rows)
+    rows = [r for r in reminders_of(db_session, booking_id) if r.stage_id is not None]
+    assert {r.kind for r in rows} == {"balance_due", "past_due"}
+    assert all(r.status == "canceled" for r in rows)
     # The event reminders stay: the couple still has an event to come.
-    assert {r.status for r in reminders_of(db_session, booking_id) if r.kind != "balance_due"} == {"scheduled"}
+    assert {r.status for r in reminders_of(db_session, booking_id) if r.stage_id is None} == {"scheduled"}
 
 
 def test_a_balance_reminder_is_written_with_the_amount_and_due_date(app, db_session, confirmed, consumer, inbox):

@@ -6,7 +6,7 @@ from wtforms.validators import InputRequired, NumberRange
 from app.blueprints.forms_common import Form
 
 KIND_CHOICES = [("before_event", "Before the event"), ("after_event", "After the event"),
-                ("balance_due", "Before a payment is due")]
+                ("balance_due", "Before a payment is due"), ("past_due", "After a payment is due")]
 
 
 class ReminderRuleForm(Form):
