@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from stripe_sim import serve
 
@@ -49,6 +49,9 @@ def _shop(sim_url: str) -> Any:
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         if environ["PATH_INFO"] == "/done":
             body = "<p id='done'>" + html.escape(json.dumps(query, sort_keys=True)) + "</p>"
+        elif environ["PATH_INFO"] != "/":  # e.g. the browser's /favicon.ico
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found"]
         else:
             cfg = {"pk": query["pk"], "clientSecret": query["cs"],
                    "redirect": query.get("redirect", "if_required"),
@@ -81,11 +84,17 @@ def _open(page: Page, shop: str, stripe_sim, client_secret: str, redirect: str =
               f"&redirect={redirect}&pm={payment_method}")
 
 
-def _authenticate(page: Page, button: str, title: str = "Authenticate this payment") -> None:
-    """Answer the stand-in's 3D Secure dialog, which opens with focus on its first button."""
+def _challenge(page: Page, title: str = "Authenticate this payment") -> Locator:
+    """The stand-in's 3D Secure dialog once it is open, with focus on its first button."""
     dialog = page.get_by_role("dialog", name=title)
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("button", name="Complete authentication")).to_be_focused()
+    return dialog
+
+
+def _authenticate(page: Page, button: str, title: str = "Authenticate this payment") -> None:
+    """Answer the stand-in's 3D Secure dialog and wait until it has closed."""
+    dialog = _challenge(page, title)
     dialog.get_by_role("button", name=button).click()
     expect(dialog).to_have_count(0)
 
@@ -162,10 +171,11 @@ def test_failed_authentication_resolves_with_the_error(page: Page, shop: str, st
     pi = _open_checkout(page, shop, stripe_sim)
     _fill(page, "4000002760003184")
     page.get_by_role("button", name="Pay").click()
+    dialog = _challenge(page)  # open (the confirm has answered) before any key is pressed
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Fail authentication")).to_be_focused()
+    expect(dialog.get_by_role("button", name="Fail authentication")).to_be_focused()
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Complete authentication")).to_be_focused()
+    expect(dialog.get_by_role("button", name="Complete authentication")).to_be_focused()
     _authenticate(page, "Fail authentication")
     expect(page.locator("#message")).to_have_text(re.compile(
         "^The provided PaymentMethod has failed authentication"))
