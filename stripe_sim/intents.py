@@ -70,7 +70,7 @@ def set_method(store: Store, obj: dict[str, Any], params: dict[str, Any]) -> Non
     ref = p.as_str(params, "payment_method")
     if ref:
         obj.update(payment_method=pms.for_intent(store, ref, obj)["id"],
-                   status="requires_confirmation")
+                   status="requires_confirmation", next_action=None)
 
 
 def customer_param(store: Store, params: dict[str, Any]) -> str | None:

@@ -3,8 +3,16 @@
  *
  * Supports the subset MAIS uses: Stripe(publishableKey), stripe.elements({clientSecret}),
  * elements.create("payment").mount(selectorOrElement), elements.submit(),
- * stripe.confirmPayment({elements, confirmParams: {return_url}, redirect}) and
- * stripe.retrievePaymentIntent(clientSecret).
+ * stripe.confirmPayment({elements?, clientSecret?, confirmParams: {return_url, payment_method?},
+ * redirect}), stripe.confirmSetup(same shape, for a SetupIntent), stripe.retrievePaymentIntent,
+ * stripe.retrieveSetupIntent(clientSecret) and stripe.handleNextAction({clientSecret}).
+ *
+ * When an intent answers status "requires_action" (a card asking for 3D Secure), an in-page
+ * dialog (role="dialog", buttons "Complete authentication" / "Fail authentication"; Escape
+ * fails) stands in for the bank's challenge and posts the answer to the simulator's
+ * /v1/<payment|setup>_intents/<id>/_authenticate route, then the call resolves or redirects as
+ * Stripe.js does: a failed authentication resolves with {error} (code
+ * payment_intent_authentication_failure / setup_intent_authentication_failure).
  *
  * Differences from the real thing, on purpose: the card form is rendered directly in the page
  * (no iframe) so tests can fill it by its labels, and the card number travels to the simulator
@@ -28,7 +36,17 @@
     ".sim-pe input[aria-invalid=true]{border-color:#c0392b}",
     ".sim-pe .sim-row{display:flex;flex-wrap:wrap;gap:12px}",
     ".sim-pe .sim-row>div{flex:1 1 120px;min-width:0}",
-    ".sim-pe .sim-error{color:#b3261e;font-size:14px;margin:0;min-height:1em}"
+    ".sim-pe .sim-error{color:#b3261e;font-size:14px;margin:0;min-height:1em}",
+    ".sim-3ds-backdrop{position:fixed;inset:0;z-index:2147483647;display:flex;",
+    "align-items:center;justify-content:center;background:rgba(0,0,0,.5)}",
+    ".sim-3ds{box-sizing:border-box;width:calc(100% - 32px);max-width:380px;padding:20px;",
+    "border-radius:10px;background:#fff;color:#1a1a1a;font:16px/1.4 system-ui,sans-serif}",
+    ".sim-3ds h2{font-size:20px;margin:0 0 8px}.sim-3ds p{margin:0 0 16px}",
+    ".sim-3ds button{display:block;width:100%;min-height:44px;margin-top:8px;font:inherit;",
+    "border-radius:6px;border:1px solid #635bff;cursor:pointer}",
+    ".sim-3ds .sim-3ds-ok{background:#635bff;color:#fff}",
+    ".sim-3ds .sim-3ds-fail{background:#fff;color:#3d35c7}",
+    ".sim-3ds button:focus{outline:3px solid #635bff88;outline-offset:2px}"
   ].join("");
 
   function injectStyle() {
@@ -60,6 +78,54 @@
       sum += d;
     }
     return sum % 10 === 0;
+  }
+
+  // The bank's 3D Secure challenge: resolves "complete" or "fail" with the cardholder's choice.
+  function authenticationDialog(kind) {
+    injectStyle();
+    var n = ++uid;
+    var what = kind === "setup_intents" ? "card" : "payment";
+    var backdrop = document.createElement("div");
+    backdrop.className = "sim-3ds-backdrop";
+    backdrop.innerHTML =
+      '<div class="sim-3ds" role="dialog" aria-modal="true" aria-labelledby="sim-3ds-title-' + n +
+      '" aria-describedby="sim-3ds-text-' + n + '">' +
+      '<h2 id="sim-3ds-title-' + n + '">Authenticate this ' + what + '</h2>' +
+      '<p id="sim-3ds-text-' + n + '">Your bank asks you to confirm it is you (test mode: ' +
+      'the simulator stands in for 3D Secure).</p>' +
+      '<button type="button" class="sim-3ds-ok">Complete authentication</button>' +
+      '<button type="button" class="sim-3ds-fail">Fail authentication</button></div>';
+    var opener = document.activeElement;
+    document.body.appendChild(backdrop);
+    return new Promise(function (resolve) {
+      function answer(result) {
+        document.removeEventListener("keydown", onKey, true);
+        backdrop.parentNode.removeChild(backdrop);
+        if (opener && opener.focus) opener.focus();
+        resolve(result);
+      }
+      var ok = backdrop.querySelector(".sim-3ds-ok"), fail = backdrop.querySelector(".sim-3ds-fail");
+      function onKey(e) {
+        if (e.key === "Escape") { e.preventDefault(); answer("fail"); }
+        if (e.key === "Tab") {  // keep focus inside the modal dialog
+          e.preventDefault();
+          (document.activeElement === ok ? fail : ok).focus();
+        }
+      }
+      document.addEventListener("keydown", onKey, true);
+      ok.addEventListener("click", function () { answer("complete"); });
+      fail.addEventListener("click", function () { answer("fail"); });
+      ok.focus();
+    });
+  }
+
+  // "pi_..._secret_..." or "seti_..._secret_..." -> where the intent lives in the API.
+  function intentOf(clientSecret) {
+    var id = String(clientSecret || "").split("_secret_")[0];
+    var kind = id.indexOf("seti_") === 0 ? "setup_intents" : "payment_intents";
+    return { id: id, kind: kind, path: "/v1/" + kind + "/" + id,
+             key: kind === "setup_intents" ? "setupIntent" : "paymentIntent",
+             param: kind === "setup_intents" ? "setup_intent" : "payment_intent" };
   }
 
   function validationError(code, message, field) {
@@ -235,53 +301,95 @@
       });
     }
 
-    function piId(clientSecret) { return String(clientSecret || "").split("_secret_")[0]; }
+    function retrieve(clientSecret) {
+      var intent = intentOf(clientSecret);
+      return call("GET", intent.path, { client_secret: clientSecret }).then(function (json) {
+        if (json.error) return { error: json.error };
+        var out = {};
+        out[intent.key] = json;
+        return out;
+      });
+    }
 
-    return {
-      _publishableKey: publishableKey,
-      elements: function (options) { return new Elements(this, options); },
+    // Show the bank's challenge when the intent asks for it; resolves the intent's final JSON.
+    function nextAction(intent, json, clientSecret) {
+      if (json.error || json.status !== "requires_action") return Promise.resolve(json);
+      return authenticationDialog(intent.kind).then(function (result) {
+        return call("POST", intent.path + "/_authenticate",
+                    { client_secret: clientSecret, result: result });
+      });
+    }
 
-      retrievePaymentIntent: function (clientSecret) {
-        return call("GET", "/v1/payment_intents/" + piId(clientSecret), { client_secret: clientSecret })
-          .then(function (json) { return json.error ? { error: json.error } : { paymentIntent: json }; });
-      },
+    // Stripe.js's answer: {error} (with the intent), {paymentIntent|setupIntent}, or a redirect.
+    function settle(intent, json, clientSecret, redirect, returnUrl) {
+      if (json.error) return { error: json.error };
+      var failure = json.last_payment_error || json.last_setup_error;
+      if (json.status === "requires_payment_method" && failure) {
+        var error = Object.assign({}, failure);
+        error[intent.param] = json;
+        return { error: error };
+      }
+      if (redirect === "if_required") {
+        var out = {};
+        out[intent.key] = json;
+        return out;
+      }
+      var status = json.status === "succeeded" ? "succeeded" :
+        json.status === "processing" ? "processing" : "failed";
+      var url = new URL(returnUrl, window.location.href);
+      url.searchParams.set(intent.param, json.id);
+      url.searchParams.set(intent.param + "_client_secret", clientSecret);
+      url.searchParams.set("redirect_status", status);
+      window.location.assign(url.toString());
+      return new Promise(function () {});  // like Stripe.js: never resolves on redirect
+    }
 
-      confirmPayment: function (opts) {
-        opts = opts || {};
-        var elements = opts.elements;
-        var confirmParams = opts.confirmParams || {};
-        var redirect = opts.redirect || "always";
-        var clientSecret = opts.clientSecret || (elements && elements._clientSecret);
-        if (!clientSecret) return Promise.reject(new Error("IntegrationError: missing clientSecret"));
-        if (redirect !== "if_required" && !confirmParams.return_url) {
-          return Promise.reject(new Error("IntegrationError: stripe.confirmPayment(): expected confirmParams.return_url"));
-        }
+    // confirmPayment and confirmSetup: a saved payment_method, or the card typed in the element.
+    function confirmIntent(opts, name) {
+      opts = opts || {};
+      var elements = opts.elements;
+      var confirmParams = opts.confirmParams || {};
+      var redirect = opts.redirect || "always";
+      var clientSecret = opts.clientSecret || (elements && elements._clientSecret);
+      if (!clientSecret) return Promise.reject(new Error("IntegrationError: missing clientSecret"));
+      if (redirect !== "if_required" && !confirmParams.return_url) {
+        return Promise.reject(new Error("IntegrationError: stripe." + name + "(): expected confirmParams.return_url"));
+      }
+      var params = { client_secret: clientSecret };
+      if (confirmParams.payment_method) {
+        params.payment_method = confirmParams.payment_method;
+      } else {
         var element = elements && elements._payment;
         if (!element) return Promise.reject(new Error("IntegrationError: mount a payment element first"));
         var data = element._cardData();
         if (data.error) return Promise.resolve({ error: data.error });
-        var params = {
-          client_secret: clientSecret,
-          payment_method_data: { type: "card", card: data.card }
-        };
-        if (confirmParams.return_url) params.return_url = confirmParams.return_url;
-        if (confirmParams.receipt_email) params.receipt_email = confirmParams.receipt_email;
-        return call("POST", "/v1/payment_intents/" + piId(clientSecret) + "/confirm", params)
-          .then(function (json) {
-            if (json.error) return { error: json.error };
-            var pi = json;
-            if (redirect === "if_required" && pi.status !== "requires_action") {
-              return { paymentIntent: pi };
-            }
-            var status = pi.status === "succeeded" ? "succeeded" :
-              pi.status === "processing" ? "processing" : "failed";
-            var url = new URL(confirmParams.return_url, window.location.href);
-            url.searchParams.set("payment_intent", pi.id);
-            url.searchParams.set("payment_intent_client_secret", clientSecret);
-            url.searchParams.set("redirect_status", status);
-            window.location.assign(url.toString());
-            return new Promise(function () {});  // like Stripe.js: never resolves on redirect
-          });
+        params.payment_method_data = { type: "card", card: data.card };
+      }
+      if (confirmParams.return_url) params.return_url = confirmParams.return_url;
+      if (confirmParams.receipt_email) params.receipt_email = confirmParams.receipt_email;
+      var intent = intentOf(clientSecret);
+      return call("POST", intent.path + "/confirm", params)
+        .then(function (json) { return nextAction(intent, json, clientSecret); })
+        .then(function (json) {
+          return settle(intent, json, clientSecret, redirect, confirmParams.return_url);
+        });
+    }
+
+    return {
+      _publishableKey: publishableKey,
+      elements: function (options) { return new Elements(this, options); },
+      retrievePaymentIntent: retrieve,
+      retrieveSetupIntent: retrieve,
+      confirmPayment: function (opts) { return confirmIntent(opts, "confirmPayment"); },
+      confirmSetup: function (opts) { return confirmIntent(opts, "confirmSetup"); },
+
+      // After a server-side confirm answered requires_action: run the challenge in the page.
+      handleNextAction: function (opts) {
+        var clientSecret = opts && opts.clientSecret;
+        var intent = intentOf(clientSecret);
+        return call("GET", intent.path, { client_secret: clientSecret })
+          .then(function (json) { return nextAction(intent, json, clientSecret); })
+          .then(function (json) { return settle(intent, json, clientSecret, "if_required"); });
       }
     };
   }

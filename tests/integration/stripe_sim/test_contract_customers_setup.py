@@ -196,6 +196,8 @@ def test_3155_authenticated_set_up_then_off_session_succeeds(
         "amount": 1000, "currency": "usd", "customer": cus.id, "payment_method": pm.id,
         "confirm": True, "payment_method_types": ["card"]})
     assert on_session.status == "requires_action"
+    changed = client.v1.payment_intents.update(on_session.id, params={"payment_method": pm.id})
+    assert (changed.status, changed.next_action) == ("requires_confirmation", None)
     types = [e.type for e in client.v1.events.list(params={"limit": 20}).data]
     for expected in ("setup_intent.created", "setup_intent.requires_action",
                      "setup_intent.succeeded", "payment_method.attached"):
