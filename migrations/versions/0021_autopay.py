@@ -1,13 +1,13 @@
 """autopay: mandates (consent + saved card), planned charges per stage, settings, customers
 
 Revision ID: 0021_autopay
-Revises: 0019_vendor_notifications
+Revises: 0020_past_due_reminders
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_autopay"
-down_revision = "0019_vendor_notifications"
+down_revision = "0020_past_due_reminders"
 branch_labels = None
 depends_on = None
 
