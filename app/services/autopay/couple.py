@@ -77,7 +77,7 @@ def saved_card_for_checkout(session: Session, tenant_id: int, stage_id: int, int
     charge = session.scalar(select(AutopayCharge).where(
         AutopayCharge.tenant_id == tenant_id, AutopayCharge.stage_id == stage_id,
         AutopayCharge.intent_id == intent_id))
-    if charge is None or charge.status not in ("needs_action", "retrying", "failed"):
+    if charge is None or charge.status != "needs_action":
         return None
     mandate = enrolment.mandate_of(session, tenant_id, charge.booking_id)
     return mandate if mandate is not None and mandate.status == "active" else None

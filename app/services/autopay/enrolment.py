@@ -151,7 +151,8 @@ def choose_at_checkout(session: Session, tenant_id: int, stage_id: int, chosen: 
     mandate = mandate_of(session, tenant_id, booking_id)
     if chosen:
         if mandate is None:
-            mandate = AutopayMandate(tenant_id=tenant_id, booking_id=booking_id, created_at=now)
+            mandate = AutopayMandate(tenant_id=tenant_id, booking_id=booking_id, created_at=now,
+                                     status="pending", consented_at=now)
             session.add(mandate)
         mandate.status, mandate.stripe_account, mandate.customer_id = "pending", account, customer
         mandate.intent_id, mandate.consent_text, mandate.consented_at = (
@@ -325,12 +326,13 @@ def finish_card_change(session: Session, tenant_id: int, booking_id: int, setup_
             and mandate.payment_method_id == card.id:
         session.commit()
         return mandate  # a reload of the return page
+    consent = consent_sentence(tenant, booking, _later_due(session, tenant_id, booking_id, 0))
     if mandate is None:
-        mandate = AutopayMandate(tenant_id=tenant_id, booking_id=booking_id, created_at=now)
+        mandate = AutopayMandate(tenant_id=tenant_id, booking_id=booking_id, created_at=now,
+                                 status="active", consented_at=now)
         session.add(mandate)
-    later = _later_due(session, tenant_id, booking_id, 0)
     mandate.status, mandate.stripe_account, mandate.customer_id = "active", account, setup.customer
-    mandate.intent_id, mandate.consent_text = "", consent_sentence(tenant, booking, later)
+    mandate.intent_id, mandate.consent_text = "", consent
     mandate.consented_at, mandate.switched_off_at, mandate.switched_off_by = now, None, ""
     _use_card(mandate, card.id, card.brand, card.last4, card.exp_month, card.exp_year)
     plan_charges(session, mandate)

@@ -13,6 +13,23 @@ from tests.integration.payments.helpers import checkout_path, client_secret, int
 DEPOSIT_CHECKOUT = "Pay the remaining installments automatically"
 
 
+def installments_shop(app, tenant):
+    """The tenant's catalog, Gold $2,500.00 paid in four installments of $625.00: at booking,
+    then 150, 120 and 90 days before the event."""
+    from app.extensions import db
+    from app.services.payments import settings as payment_settings
+    from tests.integration.bookings.helpers import make_catalog
+
+    catalog = make_catalog(app, tenant.tenant_id, tenant.user_id)
+    with app.app_context():
+        payment_settings.save_rule(db.session, tenant.tenant_id, None, payment_settings.RuleForm(
+            mode="installments", installments=(("25", "booking", "0"), ("25", "event", "150"),
+                                               ("25", "event", "120"), ("25", "event", "90"))),
+            actor_user_id=tenant.user_id)
+        db.session.remove()
+    return catalog
+
+
 def open_deposit_checkout(app, client, tenant, booking_id: int) -> tuple[str, str]:
     """The deposit's checkout page: (its path, its html)."""
     path = checkout_path(app, tenant.slug, tenant.tenant_id, stages(app, booking_id)[0]["id"])
