@@ -24,7 +24,8 @@ from app.services.invoices import register as invoice_register
 from app.services.payments import stages as payment_stages
 from app.services.refunds import policy as cancellation_policy
 from app.services.refunds import requests as refunds
-from app.services.shared.errors import DateTaken, InvalidLink, InvalidTransition, ValidationFailed
+from app.services.shared import tokens
+from app.services.shared.errors import DateTaken, InvalidLink, InvalidTransition, NotFound, ValidationFailed
 from app.tasks.bookings import send_booking_links
 from app.web.links import current_links
 from app.web.security import no_referrer
@@ -41,6 +42,8 @@ def _booking(token: str, action: str):
     try:
         return booking_links.booking_for_link(db.session, g.tenant.id, token, action)
     except InvalidLink:
+        if tokens.live_tenant(db.session, token) not in (None, g.tenant.id):
+            raise NotFound() from None  # another business's link: nothing of it here
         raise fresh_link_error() from None
 
 

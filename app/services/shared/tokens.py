@@ -86,6 +86,18 @@ def peek(session: Session, purpose: str, raw: str, tenant_id: int | None = None)
     return token
 
 
+def live_tenant(session: Session, raw: str) -> int | None:
+    """The tenant of a live token with this value, whatever its purpose (None: no such token).
+    Lets a page tell "a link of another business" (not found here) from "expired"."""
+    try:
+        _check_shape(raw)
+    except InvalidLink:
+        return None
+    return session.scalar(select(ActionToken.tenant_id).where(
+        ActionToken.token_hash == hash_token(raw), ActionToken.used_at.is_(None),
+        ActionToken.expires_at > clock.now()).limit(1))
+
+
 def consume(session: Session, purpose: str, raw: str, tenant_id: int | None = None) -> ActionToken:
     """Mark the token used in the caller's transaction; exactly one concurrent caller wins."""
     _check_shape(raw)
