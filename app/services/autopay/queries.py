@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -94,9 +94,12 @@ class BookingAutopay:
 
 
 def _when(moment: datetime | None, zone: ZoneInfo, locale: str) -> str:
+    """"Jan 15, 2030, 9:00 AM": the locale's medium date and short time (no seconds)."""
     if moment is None:
         return ""
-    return format_datetime(moment.astimezone(zone), format="medium", locale=locale)
+    local = moment.astimezone(zone)
+    return get_datetime_format("medium", locale=locale).format(
+        format_time(local, "short", locale=locale), format_date(local, "medium", locale=locale))
 
 
 def _charges_query(tenant_id: int):

@@ -14,7 +14,7 @@ class AutopaySettingsForm(Form):
                                        "due dates.")
     # The service parses and explains the format; the length only stops absurd input early.
     retry_days = StringField("Retry a declined automatic payment after (days)",
-                             validators=[Length(max=100)],
+                             validators=[Length(max=100)], render_kw={"class": "short"},
                              description="Days to wait before each new try, separated by commas, "
                                          "for example 1, 3, 5. Leave empty for no retries.")
 
