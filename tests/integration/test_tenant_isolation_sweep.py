@@ -16,6 +16,8 @@ def b_records(app, tenant_b):
     """One of everything tenant B can own that a dashboard URL names by id."""
     from app.extensions import db
     from app.models import (
+        AutopayCharge,
+        AutopayMandate,
         Document,
         Payment,
         RefundPart,
@@ -24,6 +26,7 @@ def b_records(app, tenant_b):
         ReminderRule,
         StripeEvent,
     )
+    from app.services.autopay import enrolment
     from app.services.bookings import availability
     from app.services.shared import clock
 
@@ -54,10 +57,20 @@ def b_records(app, tenant_b):
                             status="failed", attempts=5, last_error="x", next_attempt_at=now,
                             received_at=now)
         s.add_all([part, event])
+        mandate = AutopayMandate(tenant_id=tenant_b.tenant_id, booking_id=booking_id, status="active",
+                                 card_brand="visa", card_last4="4242", consent_text="yes",
+                                 consented_at=now, created_at=now, updated_at=now)
+        s.add(mandate)
+        s.flush()
+        enrolment.plan_charges(s, mandate)
+        s.flush()
+        charge = s.scalars(select(AutopayCharge).where(AutopayCharge.tenant_id == tenant_b.tenant_id)).first()
+        charge.status = "failed"  # what Retry now would act on
         s.commit()
         ids = {
             "booking_id": booking_id, "blackout_id": blackout.id, "request_id": request.id,
             "part_id": part.id, "event_id": event.id, "package_id": shop.package_id,
+            "charge_id": charge.id,
             "add_on_id": shop.add_on_id,
             "document_id": s.scalar(select(Document.id).where(Document.tenant_id == tenant_b.tenant_id)),
             "reminder_id": s.scalar(select(Reminder.id).where(Reminder.tenant_id == tenant_b.tenant_id)),

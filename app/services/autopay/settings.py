@@ -42,7 +42,7 @@ def settings_for(session: Session, tenant_id: int) -> Settings:
 def parse_retry_days(text: str) -> tuple[int, ...]:
     """"1, 3, 5" -> (1, 3, 5); ValidationFailed for anything else ("" = no retries)."""
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-    if len(parts) > MAX_RETRIES or not all(p.isdigit() and 1 <= int(p) <= 30 for p in parts):
+    if len(parts) > MAX_RETRIES or not all(p.isascii() and p.isdigit() and 1 <= int(p) <= 30 for p in parts):
         raise ValidationFailed({"retry_days": f"List up to {MAX_RETRIES} waits of 1 to 30 days, "
                                               "separated by commas (for example 1, 3, 5)."})
     return tuple(int(p) for p in parts)

@@ -73,6 +73,19 @@ def _table() -> dict[str, Sentence]:
         "reminder.send_now": lambda d, m: "A reminder was sent on request",
         "reminder.retry": lambda d, m: "A failed reminder was tried again",
         "dispute.opened": lambda d, m: f"The couple's bank disputed a payment of {m(d, 'amount_minor')}",
+        "autopay.consent_given": lambda d, m: "The couple chose automatic payments for the later "
+                                              "installments",
+        "autopay.consent_withdrawn": lambda d, m: "The couple chose not to use automatic payments",
+        "autopay.on": lambda d, m: f"Automatic payments turned on{_card(d)}",
+        "autopay.card_changed": lambda d, m: f"The couple saved a new card for automatic payments"
+                                             f"{_card(d)}",
+        "autopay.off": lambda d, m: "Automatic payments switched off",
+        "autopay.declined": lambda d, m: f"An automatic payment was declined on try "
+                                         f"{d.get('attempt', '?')}"
+                                         + (f" ({d['code']})" if d.get("code") else ""),
+        "autopay.failed": lambda d, m: f"An automatic payment failed after {d.get('attempts', '?')} "
+                                       f"tries; the couple was asked to pay",
+        "autopay.retry_requested": lambda d, m: "An automatic payment was tried again on request",
     }
     return t
 
@@ -86,6 +99,7 @@ ACCOUNT = {
     "availability.blackout_added": "A date was blocked",
     "availability.blackout_removed": "A blocked date was freed",
     "availability.updated": "Availability settings were changed",
+    "autopay.settings_changed": "Autopay settings were changed",
     "branding.saved": "Branding was saved",
     "calendar_feed.created": "A calendar feed was created",
     "calendar_feed.revoked": "A calendar feed was revoked",
@@ -109,6 +123,11 @@ ACCOUNT = {
     "reminder_rule.enabled": "A reminder rule was turned on",
     "reminder_rule.disabled": "A reminder rule was turned off",
 }
+
+
+def _card(d: dict) -> str:
+    brand, _, last4 = str(d.get("card", "")).partition(" ")
+    return f" ({brand.title()} ending {last4})" if last4 else ""
 
 
 def _refund(status: str, d: dict, m) -> str:

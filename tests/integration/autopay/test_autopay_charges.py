@@ -38,8 +38,8 @@ def _activate(app, booking_id: int) -> dict:
 
 
 def test_three_installments_are_charged_off_session_on_their_due_dates_and_the_booking_ends_paid(
-        app, client, shop, tenant_a, payments_sim, consumer, inbox):
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+        app, client, plan_shop, tenant_a, payments_sim, consumer, inbox):
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     deposit_pi = pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
 
     saved = _activate(app, booking_id)
@@ -75,9 +75,9 @@ def test_three_installments_are_charged_off_session_on_their_due_dates_and_the_b
     assert len(receipts) == 4
 
 
-def test_unticked_box_saves_nothing_and_no_charge_is_planned(app, client, shop, tenant_a,
+def test_unticked_box_saves_nothing_and_no_charge_is_planned(app, client, plan_shop, tenant_a,
                                                              payments_sim, consumer):
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     path, html = open_deposit_checkout(app, client, tenant_a, booking_id)
     assert choose_autopay(client, path, html, True).status_code == 200
     assert choose_autopay(client, path, html, False).status_code == 200  # changed their mind
@@ -91,12 +91,12 @@ def test_unticked_box_saves_nothing_and_no_charge_is_planned(app, client, shop, 
 
 
 def test_a_declined_card_is_retried_on_the_schedule_then_past_due_and_the_couple_pays_by_hand(
-        app, client, shop, tenant_a, payments_sim, consumer, inbox):
+        app, client, plan_shop, tenant_a, payments_sim, consumer, inbox):
     from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
     from app.services.autopay import enrolment
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
     # The couple switches to a card that saves fine but whose charges fail (0341).
@@ -149,12 +149,12 @@ def test_a_declined_card_is_retried_on_the_schedule_then_past_due_and_the_couple
 
 
 def test_the_bank_asking_for_the_couple_stops_retries_and_emails_a_link_that_completes_it(
-        app, client, shop, tenant_a, payments_sim, consumer, inbox):
+        app, client, plan_shop, tenant_a, payments_sim, consumer, inbox):
     from app.adapters.stripe_gateway import gateway_for
     from app.extensions import db
     from app.services.autopay import enrolment
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
     with app.app_context():
@@ -198,12 +198,12 @@ def test_the_bank_asking_for_the_couple_stops_retries_and_emails_a_link_that_com
     assert charges(app, booking_id)[0]["status"] == "paid"
 
 
-def test_switching_autopay_off_stops_future_charges(app, client, shop, tenant_a, payments_sim,
+def test_switching_autopay_off_stops_future_charges(app, client, plan_shop, tenant_a, payments_sim,
                                                     consumer):
     from app.extensions import db
     from app.services.autopay import enrolment
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
     with app.app_context():
@@ -217,13 +217,13 @@ def test_switching_autopay_off_stops_future_charges(app, client, shop, tenant_a,
     assert [s["status"] for s in stages(app, booking_id)] == ["paid", "due", "due", "due"]
 
 
-def test_canceling_the_booking_stops_its_automatic_charges(app, client, shop, tenant_a,
+def test_canceling_the_booking_stops_its_automatic_charges(app, client, plan_shop, tenant_a,
                                                             payments_sim, consumer):
     from app.extensions import db
     from app.services.bookings import cancellation
     from app.web.links import WebLinks
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
     with app.app_context():
@@ -235,13 +235,13 @@ def test_canceling_the_booking_stops_its_automatic_charges(app, client, shop, te
     assert run_due_charges(app) == [] and off_session_creates(payments_sim) == []
 
 
-def test_a_stage_paid_by_hand_before_its_date_is_not_charged_again(app, client, shop, tenant_a,
+def test_a_stage_paid_by_hand_before_its_date_is_not_charged_again(app, client, plan_shop, tenant_a,
                                                                     payments_sim, consumer):
     from app.extensions import db
     from app.services.payments import recording
     from app.web.links import WebLinks
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
     second = stages(app, booking_id)[1]
@@ -257,11 +257,11 @@ def test_a_stage_paid_by_hand_before_its_date_is_not_charged_again(app, client, 
     assert off_session_creates(payments_sim) == []
 
 
-def test_another_tenant_cannot_reach_the_autopay_choice_or_card_pages(app, client, shop, tenant_a,
+def test_another_tenant_cannot_reach_the_autopay_choice_or_card_pages(app, client, plan_shop, tenant_a,
                                                                       tenant_b, payments_sim):
     from tests.integration.bookings.helpers import outbox_links, path_of
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     path, html = open_deposit_checkout(app, client, tenant_a, booking_id)
     ref = path.rsplit("/", 1)[1]
     # Tenant A's signed stage reference under tenant B's address: not found, nothing changes.
@@ -277,7 +277,7 @@ def test_another_tenant_cannot_reach_the_autopay_choice_or_card_pages(app, clien
     assert off.status_code == 404 and mandate(app, booking_id) is None
 
 
-def test_the_offer_is_not_shown_when_the_tenant_does_not_offer_it(app, client, shop, tenant_a,
+def test_the_offer_is_not_shown_when_the_tenant_does_not_offer_it(app, client, plan_shop, tenant_a,
                                                                    payments_sim):
     from app.extensions import db
     from app.services.autopay import settings
@@ -286,21 +286,21 @@ def test_the_offer_is_not_shown_when_the_tenant_does_not_offer_it(app, client, s
         settings.update(db.session, tenant_a.tenant_id, tenant_a.user_id, offered=False,
                         retry_days_text="1,3,5")
         db.session.remove()
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     path, html = open_deposit_checkout(app, client, tenant_a, booking_id)
     assert "automatically" not in html
     refused = choose_autopay(client, path, client.get("/t/alpha/").get_data(as_text=True))
     assert refused.status_code == 409 and mandate(app, booking_id) is None
 
 
-def test_an_expiring_card_gets_one_email_asking_for_a_new_one(app, client, shop, tenant_a,
+def test_an_expiring_card_gets_one_email_asking_for_a_new_one(app, client, plan_shop, tenant_a,
                                                               payments_sim, consumer, inbox):
     from app.extensions import db
     from app.models import AutopayMandate
     from app.services.autopay import charging
     from app.web.links import WebLinks
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
     first_due = stages(app, booking_id)[1]["due"]

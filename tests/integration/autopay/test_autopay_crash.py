@@ -92,10 +92,10 @@ def _charges_at_stripe(sim, account, stage_id: int) -> list:
 
 @pytest.mark.parametrize("then", ["answer", "fail"])
 def test_sigkill_during_the_off_session_charge_charges_each_stage_once(
-        app, client, shop, tenant_a, payments_sim, worker, then):
+        app, client, plan_shop, tenant_a, payments_sim, worker, then):
     from app.tasks.autopay import charge_autopay, sweep_autopay
 
-    booking_id = new_booking(app, tenant_a, shop.package_id, days=200)
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     wait_until(lambda: (mandate(app, booking_id) or {}).get("status") == "active",
                "autopay turning on (in the consumer process)")

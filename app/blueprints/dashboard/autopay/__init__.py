@@ -1,0 +1,1 @@
+from app.blueprints.dashboard.autopay import routes  # noqa: F401
