@@ -32,6 +32,17 @@ from tests.integration.payments.helpers import (
 )
 
 
+def _reminder_kinds(app, stage_id: int) -> list[str]:
+    from app.extensions import db
+    from app.models import Reminder
+
+    with app.app_context():
+        kinds = list(db.session.scalars(select(Reminder.kind).where(
+            Reminder.stage_id == stage_id, Reminder.status.in_(("scheduled", "sent")))))
+        db.session.remove()
+    return kinds
+
+
 def _activate(app, booking_id: int) -> dict:
     return wait_until(lambda: (m := mandate(app, booking_id)) and m["status"] == "active" and m,
                       "autopay turning on after the deposit")
@@ -135,6 +146,8 @@ def test_a_declined_card_is_retried_on_the_schedule_then_past_due_and_the_couple
     inbox.wait_for(tenant_a.email, subject="Automatic payment of the")
     assert stages(app, booking_id)[1]["status"] == "due"
     assert len(off_session_creates(payments_sim)) == 4
+    # Past due: the tenant's past-due reminders for the stage are still on their way.
+    assert _reminder_kinds(app, second["id"]).count("past_due") == 2
 
     # The couple pays the overdue stage by hand with another card (4242) from the email's link.
     page = client.get(checkout_path(app, tenant_a.slug, tenant_a.tenant_id, second["id"]))
