@@ -43,6 +43,27 @@ def _reminder_kinds(app, stage_id: int) -> list[str]:
     return kinds
 
 
+def _switch_card(app, sim, tenant, booking_id: int, payment_method: str) -> None:
+    """The couple saves another card from their booking page (a SetupIntent confirmed as
+    Stripe.js would, passing the bank's check when the card asks for one)."""
+    from app.adapters.stripe_gateway import gateway_for
+    from app.extensions import db
+    from app.services.autopay import enrolment
+
+    with app.app_context():
+        setup = enrolment.start_card_change(db.session, tenant.tenant_id, booking_id,
+                                            gateway_for(app))
+        db.session.remove()
+    confirmed = vendor(sim, tenant).v1.setup_intents.confirm(
+        setup.id, params={"payment_method": payment_method})
+    if confirmed.status == "requires_action":
+        sim.control.authenticate_setup_intent(setup.id, "complete")
+    with app.app_context():
+        enrolment.finish_card_change(db.session, tenant.tenant_id, booking_id, setup.id,
+                                     gateway_for(app))
+        db.session.remove()
+
+
 def _activate(app, booking_id: int) -> dict:
     return wait_until(lambda: (m := mandate(app, booking_id)) and m["status"] == "active" and m,
                       "autopay turning on after the deposit")
@@ -103,24 +124,12 @@ def test_unticked_box_saves_nothing_and_no_charge_is_planned(app, client, plan_s
 
 def test_a_declined_card_is_retried_on_the_schedule_then_past_due_and_the_couple_pays_by_hand(
         app, client, plan_shop, tenant_a, payments_sim, consumer, inbox):
-    from app.adapters.stripe_gateway import gateway_for
-    from app.extensions import db
-    from app.services.autopay import enrolment
 
     booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
     # The couple switches to a card that saves fine but whose charges fail (0341).
-    with app.app_context():
-        setup = enrolment.start_card_change(db.session, tenant_a.tenant_id, booking_id,
-                                            gateway_for(app))
-        db.session.remove()
-    vendor(payments_sim, tenant_a).v1.setup_intents.confirm(
-        setup.id, params={"payment_method": "pm_card_chargeCustomerFail"})
-    with app.app_context():
-        enrolment.finish_card_change(db.session, tenant_a.tenant_id, booking_id, setup.id,
-                                     gateway_for(app))
-        db.session.remove()
+    _switch_card(app, payments_sim, tenant_a, booking_id, "pm_card_chargeCustomerFail")
     assert mandate(app, booking_id)["last4"] == "0341"
 
     second = stages(app, booking_id)[1]
@@ -163,25 +172,10 @@ def test_a_declined_card_is_retried_on_the_schedule_then_past_due_and_the_couple
 
 def test_the_bank_asking_for_the_couple_stops_retries_and_emails_a_link_that_completes_it(
         app, client, plan_shop, tenant_a, payments_sim, consumer, inbox):
-    from app.adapters.stripe_gateway import gateway_for
-    from app.extensions import db
-    from app.services.autopay import enrolment
-
     booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
     pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
     _activate(app, booking_id)
-    with app.app_context():
-        setup = enrolment.start_card_change(db.session, tenant_a.tenant_id, booking_id,
-                                            gateway_for(app))
-        db.session.remove()
-    seti = vendor(payments_sim, tenant_a).v1.setup_intents.confirm(
-        setup.id, params={"payment_method": "pm_card_authenticationRequired"})
-    assert seti.status == "requires_action"
-    payments_sim.control.authenticate_setup_intent(setup.id, "complete")
-    with app.app_context():
-        enrolment.finish_card_change(db.session, tenant_a.tenant_id, booking_id, setup.id,
-                                     gateway_for(app))
-        db.session.remove()
+    _switch_card(app, payments_sim, tenant_a, booking_id, "pm_card_authenticationRequired")
 
     second = stages(app, booking_id)[1]
     travel_to_charge_moment(app, tenant_a, second["due"])
