@@ -59,6 +59,7 @@ def _seed_tenant(app, s, i: int, count: int) -> SeededTenant:
     from app.services.payments import recording
     from app.services.payments import stages as payment_stages
     from app.services.shared import clock, tokens
+    from app.services.shared.money import amount_to_form_text
     from app.web.links import WebLinks
 
     currency, tz, locale = CURRENCIES[i % len(CURRENCIES)]
@@ -67,7 +68,8 @@ def _seed_tenant(app, s, i: int, count: int) -> SeededTenant:
                            currency=currency, email_addr=f"owner{i}@bench.example", password=PASSWORD,
                            owner_name=f"Owner {i}", locale=locale)
     tenant_id = user.tenant_id
-    price = "250000" if currency == "JPY" else "2500.00"
+    # The price as the owner would type it in the tenant's locale ("2.500,00" in de_DE).
+    price = amount_to_form_text(250000, currency, locale)  # $2,500.00, ¥250,000
     package = catalog.save_package(s, tenant_id, user.id, title="Full day", description="Ten hours, gallery.",
                                    price_text=price)
     catalog.save_package(s, tenant_id, user.id, title="Ceremony", description="Three hours.", price_text=price)
