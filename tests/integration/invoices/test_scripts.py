@@ -49,17 +49,25 @@ def test_an_invoice_for_names_in_many_scripts_prints_them(app, tenant_a, shop):
     assert all(ch in other for ch in "प्रिया")
 
 
-def test_characters_no_font_has_are_left_out_and_fallbacks_are_spans():
+def test_characters_no_font_has_are_left_out_and_fallbacks_are_font_runs():
     runs = pdf.FontRuns()
-    html = runs.runs("Ana <b> 山田 \U000F0000 👍🏽\u200d")
-    assert "&lt;b&gt;" in html and "\U000F0000" not in html and "\u200d" not in html
+    markup = runs.runs("Ana <b> 山田 \U000F0000 👍🏽\u200d")
+    assert "&lt;b&gt;" in markup and "\U000F0000" not in markup and "\u200d" not in markup
     if pdf.fallback_fonts():
-        assert '<span style="font-family: MaisCJK">山田</span>' in html
+        assert '<font face="MaisCJK">山田</font>' in markup
         assert runs.used >= {"MaisCJK"}
     latin = pdf.FontRuns()
     assert latin.runs("Zoë & Léo") == "Zoë &amp; Léo" and latin.used == set()
 
 
+def _embedded_fonts(content: bytes) -> dict[str, bool]:
+    """Font name (subset prefix removed) -> embedded, as pdffonts reports them."""
+    report = subprocess.run(["pdffonts", "-"], input=content, capture_output=True, check=True)
+    rows = report.stdout.decode().splitlines()[2:]
+    return {row.split()[0].split("+")[-1]: row.split()[-5] == "yes" for row in rows}
+
+
+@needs_pdftotext
 @needs_fonts
 def test_a_latin_invoice_embeds_no_fallback_font(app, tenant_a, shop):
     from app.extensions import db
@@ -71,7 +79,9 @@ def test_a_latin_invoice_embeds_no_fallback_font(app, tenant_a, shop):
         snapshot = dict(db.session.scalars(select(Document.snapshot)
                                            .where(Document.booking_id == booking_id)).one())
         db.session.remove()
-    html = invoice_pdf.html_for(snapshot)
-    assert "MaisCJK" not in html and "MaisSans" in html
-    cjk = invoice_pdf.html_for({**snapshot, "customer": {**snapshot["customer"], "name": "山田 花子"}})
-    assert cjk.count('font-family: "MaisCJK"') == 2
+    latin = _embedded_fonts(invoice_pdf.render(snapshot)[0])
+    assert latin["DejaVuSans"] and latin["DejaVuSans-Bold"]
+    assert "DroidSansFallback" not in latin
+    cjk = _embedded_fonts(invoice_pdf.render(
+        {**snapshot, "customer": {**snapshot["customer"], "name": "山田 花子"}})[0])
+    assert cjk["DroidSansFallback"] and cjk["DejaVuSans"]
