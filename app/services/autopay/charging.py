@@ -35,6 +35,8 @@ from app.services.payments import recording
 from app.services.payments import stages as payment_stages
 from app.services.payments.gateway import (
     AccountUnavailable,
+    GatewayError,
+    GatewayUnavailable,
     IdempotencyKeyReused,
     Intent,
     PaymentGateway,
@@ -129,6 +131,14 @@ def charge(session: Session, charge_id: int, gateway: PaymentGateway, links: Lin
             attempt = _bump_attempt(session, charge_id)
         except AccountUnavailable as exc:
             return _failed_for_good(session, charge_id, "account_unavailable", exc.message, links)
+        except GatewayUnavailable:
+            raise  # Stripe unreachable: the try stays claimed and is retaken with its key
+        except GatewayError as exc:
+            # Stripe refused the request itself (the saved card was removed, say): asking again
+            # would get the same answer, so the couple and the owner are told now.
+            log.warning("automatic charge %s refused by Stripe: %s", charge_id, exc.message)
+            return _failed_for_good(session, charge_id, "refused",
+                                    "The saved card can no longer be charged.", links)
     else:
         raise IdempotencyKeyReused("Three idempotency keys in a row were spent.")
     return _record(session, charge_id, intent, account, links)

@@ -322,3 +322,19 @@ def test_an_expiring_card_gets_one_email_asking_for_a_new_one(app, client, plan_
         db.session.remove()
     mail = inbox.wait_for("couple@example.com", subject="expires before your next payment")[0]
     assert "/b/" in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_saved_card_removed_at_stripe_fails_once_with_the_reason_instead_of_looping(
+        app, client, plan_shop, tenant_a, payments_sim, consumer, inbox):
+    booking_id = new_booking(app, tenant_a, plan_shop.package_id, days=200)
+    pay_deposit_with_autopay(app, client, payments_sim, tenant_a, booking_id)
+    saved = _activate(app, booking_id)
+    vendor(payments_sim, tenant_a).v1.payment_methods.detach(saved["pm"])  # from Stripe's side
+    travel_to_charge_moment(app, tenant_a, stages(app, booking_id)[1]["due"])
+    assert run_due_charges(app) == ["failed"]
+    charge = charges(app, booking_id)[0]
+    assert charge["code"] == "refused" and charge["next"] is None
+    assert run_due_charges(app) == []  # not retried, not retaken
+    inbox.wait_for("couple@example.com", subject="overdue")
+    inbox.wait_for(tenant_a.email, subject="Automatic payment of the")
+    assert stages(app, booking_id)[1]["status"] == "due"
