@@ -33,10 +33,21 @@ def credit_refund_part(session: Session, part_id: int) -> Document | None:
     return doc
 
 
-def parts_without_credit_note(session: Session, limit: int = 200) -> list[int]:
-    """Succeeded refund parts whose credit-note job was lost."""
-    has_note = exists().where(and_(
+def _has_note():
+    return exists().where(and_(
         Document.tenant_id == RefundPart.tenant_id,
         Document.source_key == literal("refund-part-") + cast(RefundPart.id, String)))
-    return list(session.scalars(select(RefundPart.id).where(RefundPart.status == "succeeded", ~has_note)
+
+
+def parts_without_credit_note(session: Session, limit: int = 200) -> list[int]:
+    """Succeeded refund parts whose credit-note job was lost."""
+    return list(session.scalars(select(RefundPart.id).where(RefundPart.status == "succeeded", ~_has_note())
                                 .order_by(RefundPart.id).limit(limit)))
+
+
+def notes_on_their_way(session: Session, tenant_id: int, booking_id: int) -> int:
+    """How many credit notes of this booking's succeeded refunds are still being issued (the
+    job runs just after the refund succeeds): the documents panel says so and looks again."""
+    return len(session.scalars(select(RefundPart.id).where(
+        RefundPart.tenant_id == tenant_id, RefundPart.booking_id == booking_id,
+        RefundPart.status == "succeeded", ~_has_note())).all())

@@ -45,7 +45,8 @@ def test_a_refund_produces_a_credit_note_and_the_register_shows_the_invoice_cred
     assert f'data-number="{invoice["number"]}" data-status="credited"' in page
 
 
-def test_the_sweeper_issues_a_credit_note_whose_job_was_lost(app, client, tenant_a, shop, payments_sim):
+def test_the_sweeper_issues_a_credit_note_whose_job_was_lost(app, client, owner_client, tenant_a, shop,
+                                                               payments_sim):
     from app.extensions import db
     from app.queue import huey
     from app.services.invoices import credit_notes
@@ -64,9 +65,14 @@ def test_the_sweeper_issues_a_credit_note_whose_job_was_lost(app, client, tenant
     payments_sim.control.settle_refunds()
     reconcile(app, part["id"])  # succeeded; its credit-note job is enqueued...
     huey.flush()  # ...and lost with the queue
+    # Meanwhile the booking's documents panel says a credit note is on its way and looks again.
+    panel = owner_client.get(f"/dashboard/bookings/{booking_id}/documents").get_data(as_text=True)
+    assert 'data-testid="credit-note-coming"' in panel and 'hx-trigger="load delay:1s"' in panel
     with app.app_context():
         assert credit_notes.parts_without_credit_note(db.session) == [part["id"]]
         credit_notes.credit_refund_part(db.session, part["id"])
         assert credit_notes.parts_without_credit_note(db.session) == []
         db.session.remove()
     assert len([d for d in documents(app, booking_id) if d["kind"] == "credit_note"]) == 1
+    panel = owner_client.get(f"/dashboard/bookings/{booking_id}/documents").get_data(as_text=True)
+    assert "credit-note-coming" not in panel and "Credit note" in panel

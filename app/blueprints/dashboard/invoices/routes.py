@@ -15,6 +15,7 @@ from app.blueprints.portal.documents import pdf_response
 from app.extensions import db, htmx
 from app.models.invoice import DOCUMENT_KINDS
 from app.services.bookings import lifecycle as bookings
+from app.services.invoices import credit_notes
 from app.services.invoices import issuing as invoices
 from app.services.invoices import pdf as invoice_pdf
 from app.services.invoices import register as invoice_register
@@ -89,7 +90,9 @@ def booking_documents(booking_id: int):
                            documents=invoices.for_booking(db.session, tenant.id, booking.id),
                            states=invoice_register.live_states(db.session, tenant.id, booking.id),
                            has_invoice=invoices.invoice_of(db.session, tenant.id, booking.id)
-                           is not None)
+                           is not None,
+                           notes_coming=credit_notes.notes_on_their_way(db.session, tenant.id,
+                                                                        booking.id))
 
 
 @bp.post("/bookings/<int:booking_id>/invoice")
