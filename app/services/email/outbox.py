@@ -123,17 +123,9 @@ def queue_email(
     return row
 
 
-def compose(
-    head: Letterhead,
-    *,
-    to: str,
-    kind: str,
-    subject: str,
-    context: dict,
-    dedupe_key: str | None = None,
-    attachments: tuple[Attachment, ...] = (),
-    reply_to: str | None = None,
-) -> OutboundEmail:
+def compose(head: Letterhead, *, to: str, kind: str, subject: str, context: dict,
+            dedupe_key: str | None = None, attachments: tuple[Attachment, ...] = (),
+            reply_to: str | None = None) -> OutboundEmail:
     """A pending row, rendered but not added: `queue_email` adds it and enqueues its delivery;
     a caller writing a batch (reminders) adds them together and delivers them itself with
     `deliver_many` after the commit, the sweeper standing behind it as behind every task.
