@@ -230,7 +230,8 @@ class Chaos:
             "EMAIL_RETRY_BASE_SECONDS": "1", "REFUND_RETRY_BASE_SECONDS": "1",
             "REFUND_MAX_ATTEMPTS": "10",
             # "After 10 minutes" within the run: the sweepers take stuck work back sooner.
-            "EMAIL_STUCK_AFTER_SECONDS": "20", "REFUND_STUCK_AFTER_SECONDS": "20",
+            "EMAIL_STUCK_AFTER_SECONDS": "20", "EMAIL_SWEEP_GRACE_SECONDS": "10",
+            "REFUND_STUCK_AFTER_SECONDS": "20",
             "REFUND_RECHECK_AFTER_SECONDS": "10", "REMINDER_STUCK_AFTER_SECONDS": "20",
             "STRIPE_EVENT_STUCK_AFTER_SECONDS": "20", "DOCUMENT_LOST_AFTER_SECONDS": "20",
             "PYTHONPATH": str(ROOT),

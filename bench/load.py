@@ -42,7 +42,7 @@ CHECKOUT = re.compile(r'data-publishable-key="([^"]+)" data-client-secret="([^"]
 TO_BOOKING = re.compile(r'href="(/t/[^"]+/pay/[^"]+/booking)"')
 DOCUMENT = re.compile(r'href="(/t/[^"]+/b/[^"]+/documents/\d+)"')
 TIMEOUT = 30
-DAYS_AHEAD = 60, 700  # event dates drawn from this range (capacity is ample: no collisions)
+DAYS_AHEAD = 60, 700  # event dates drawn from this range, 50 bookings a day: no collisions
 
 
 class Figures:
@@ -159,7 +159,7 @@ def seed_tenant(app) -> dict:
     from bench.chaos import TENANTS, seed_vendor
 
     with app.app_context():
-        tenant = seed_vendor(db.session, *TENANTS[0], capacity_per_day=500)
+        tenant = seed_vendor(db.session, *TENANTS[0], capacity_per_day=50)
         db.session.remove()
     return tenant
 
