@@ -139,6 +139,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # A row left `sending` (its worker died before the server accepted it) is sent again
         # after this; chaos runs shorten it so the sweepers finish within the run.
         "EMAIL_STUCK_AFTER_SECONDS": float(env.get("EMAIL_STUCK_AFTER_SECONDS", "600")),
+        # The minute sweeper re-queues a pending email only once it has been due this long: a
+        # younger one still has its task on the way (queued at the commit, or its retry).
+        "EMAIL_SWEEP_GRACE_SECONDS": float(env.get("EMAIL_SWEEP_GRACE_SECONDS", "120")),
         # A refund part that Stripe could not take (errors, 429s) is retried with exponential
         # backoff from this base, then failed (the owner can retry it from the dashboard).
         "REFUND_MAX_ATTEMPTS": int(env.get("REFUND_MAX_ATTEMPTS", "6")),

@@ -115,6 +115,51 @@ def gunicorn_command(port: int, app: str = "wsgi:app", workers: int | None = Non
     return command + (["-w", str(workers)] if workers else [])
 
 
+def consumer_command(workers: int = 4) -> list[str]:
+    """The README's production consumer (`huey_consumer wsgi.huey -w 4 -k thread`)."""
+    return [sys.executable, "-m", "huey.bin.huey_consumer", "wsgi.huey", "-w", str(workers), "-k", "thread"]
+
+
+def spawn(command: list[str], env: dict[str, str], log_path: str, cwd: Path = ROOT) -> subprocess.Popen:
+    """Start a process that has no health URL (a consumer) in its own process group; `stop`
+    ends it. Its output goes to `log_path`."""
+    with open(log_path, "ab") as out:
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+class SmtpSink:
+    """An aiosmtpd server on loopback that counts what it accepts and keeps the last message
+    to each address (the load script follows the links in them)."""
+
+    def __init__(self) -> None:
+        import logging
+
+        from aiosmtpd.controller import Controller
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        self.accepted = 0
+        self.last_to: dict[str, bytes] = {}
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.accepted += 1
+            for address in envelope.rcpt_tos:
+                self.last_to[address.lower()] = envelope.content
+        return "250 Message accepted"
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
 @dataclass
 class LoadResult:
     requests: int

@@ -72,6 +72,28 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def seed_vendor(s, slug: str, name: str, currency: str, tz: str, capacity_per_day: int) -> dict:
+    """A vendor (owner, one package) paid into its connected account, which the simulator was
+    started with (ACCOUNTS); bench/load.py seeds its vendor with this too."""
+    from app.services.accounts import users as accounts
+    from app.services.bookings import availability, catalog
+    from app.services.connect import accounts as connect_accounts
+    from app.services.payments.gateway import ConnectedAccount
+
+    user = accounts.signup(s, business_name=name, slug=slug, timezone=tz, currency=currency,
+                           email_addr=f"owner@{slug}.example", password="chaos-password-123",
+                           owner_name="Owner")
+    package = catalog.save_package(s, user.tenant_id, user.id, title="Full day coverage",
+                                   description="", price_text="2500.00")
+    connect_accounts.attach_account(s, user.tenant_id, ConnectedAccount(
+        ACCOUNTS[slug], charges_enabled=True, payouts_enabled=True, details_submitted=True))
+    availability.update_rules(s, user.tenant_id, user.id, {
+        "capacity_per_day": capacity_per_day, "min_notice_days": 1, "horizon_days": 730,
+        "hold_minutes": 30, "reschedule_cutoff_days": 14})
+    return {"id": user.tenant_id, "user_id": user.id, "slug": slug, "account": ACCOUNTS[slug],
+            "package_id": package.id}
+
+
 # -- the SMTP sink ----------------------------------------------------------------------------------
 
 class Sink:
@@ -208,7 +230,8 @@ class Chaos:
             "EMAIL_RETRY_BASE_SECONDS": "1", "REFUND_RETRY_BASE_SECONDS": "1",
             "REFUND_MAX_ATTEMPTS": "10",
             # "After 10 minutes" within the run: the sweepers take stuck work back sooner.
-            "EMAIL_STUCK_AFTER_SECONDS": "20", "REFUND_STUCK_AFTER_SECONDS": "20",
+            "EMAIL_STUCK_AFTER_SECONDS": "20", "EMAIL_SWEEP_GRACE_SECONDS": "10",
+            "REFUND_STUCK_AFTER_SECONDS": "20",
             "REFUND_RECHECK_AFTER_SECONDS": "10", "REMINDER_STUCK_AFTER_SECONDS": "20",
             "STRIPE_EVENT_STUCK_AFTER_SECONDS": "20", "DOCUMENT_LOST_AFTER_SECONDS": "20",
             "PYTHONPATH": str(ROOT),
@@ -287,11 +310,8 @@ class Chaos:
 
         from app.extensions import db
         from app.models import Booking, Reminder
-        from app.services.accounts import users as accounts
-        from app.services.bookings import availability, catalog
+        from app.services.bookings import availability
         from app.services.bookings import lifecycle as bookings
-        from app.services.connect import accounts as connect_accounts
-        from app.services.payments.gateway import ConnectedAccount
         from app.services.shared import clock
         from app.web.links import WebLinks
 
@@ -300,19 +320,7 @@ class Chaos:
         with self.app.app_context():
             s = db.session
             for slug, name, currency, tz in TENANTS:
-                user = accounts.signup(s, business_name=name, slug=slug, timezone=tz,
-                                       currency=currency, email_addr=f"owner@{slug}.example",
-                                       password="chaos-password-123", owner_name="Owner")
-                package = catalog.save_package(s, user.tenant_id, user.id, title="Full day coverage",
-                                               description="", price_text="2500.00")
-                connect_accounts.attach_account(s, user.tenant_id, ConnectedAccount(
-                    ACCOUNTS[slug], charges_enabled=True, payouts_enabled=True, details_submitted=True))
-                availability.update_rules(s, user.tenant_id, user.id, {
-                    "capacity_per_day": 2, "min_notice_days": 1, "horizon_days": 730,
-                    "hold_minutes": 30, "reschedule_cutoff_days": 14})
-                self.tenants.append({"id": user.tenant_id, "user_id": user.id, "slug": slug,
-                                     "account": ACCOUNTS[slug],
-                                     "package_id": package.id})
+                self.tenants.append(seed_vendor(s, slug, name, currency, tz, capacity_per_day=2))
             count = self.args.reminder_bookings
             for i in range(count):
                 tenant = self.tenants[i % len(self.tenants)]

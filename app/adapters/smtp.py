@@ -4,8 +4,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import Message
 from urllib.parse import unquote, urlsplit
 
 from app.services.email.outbox import TransportError
@@ -44,9 +45,9 @@ class SmtpTransport:
             client.login(self.username, self.password or "")
         return client
 
-    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
-        """Send over this thread's open connection (checked with NOOP first), or a new one, and
-        call `accepted` the moment the server has answered 250 to the data.
+    def send(self, message: Message, accepted: Callable[[], None]) -> None:
+        """Send over this thread's open connection (checked with NOOP first when it has been
+        idle), or a new one, and call `accepted` the moment the server has answered 250.
 
         A failure drops the connection and raises TransportError: the message is never retried
         here, since the server may have accepted it already (the outbox decides what next). The
@@ -58,18 +59,27 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as exc:
             _drop_connection(self)
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        _connections.used[self.server_key()] = time.monotonic()
         accepted()
 
 
 # One SMTP connection per worker thread and server, reused from message to message: connecting,
-# EHLO, STARTTLS and login cost more than sending a reminder.
+# EHLO, STARTTLS and login cost more than sending a reminder. A connection used within
+# CHECK_IDLE_AFTER seconds is trusted without a NOOP (a round trip per message in a batch);
+# should the server have dropped it meanwhile, the send fails before any data was accepted and
+# the outbox retries that one message.
+CHECK_IDLE_AFTER = 5.0
 _connections = threading.local()
 
 
 def _open_connection(transport: SmtpTransport) -> smtplib.SMTP:
     key = transport.server_key()
-    cached = getattr(_connections, "by_server", {}).get(key)
+    if not hasattr(_connections, "by_server"):
+        _connections.by_server, _connections.used = {}, {}
+    cached = _connections.by_server.get(key)
     if cached is not None:
+        if time.monotonic() - _connections.used.get(key, 0.0) < CHECK_IDLE_AFTER:
+            return cached
         try:
             if cached.noop()[0] == 250:
                 return cached
@@ -77,8 +87,6 @@ def _open_connection(transport: SmtpTransport) -> smtplib.SMTP:
             pass
         _drop_connection(transport)
     client = transport._connect()
-    if not hasattr(_connections, "by_server"):
-        _connections.by_server = {}
     _connections.by_server[key] = client
     return client
 
@@ -86,6 +94,7 @@ def _open_connection(transport: SmtpTransport) -> smtplib.SMTP:
 def _drop_connection(transport: SmtpTransport) -> None:
     key = transport.server_key()
     client = getattr(_connections, "by_server", {}).pop(key, None)
+    getattr(_connections, "used", {}).pop(key, None)
     if client is not None:
         try:
             client.close()
@@ -98,7 +107,7 @@ class DevMailboxTransport:
 
     name = "dev-mailbox"
 
-    def send(self, message: EmailMessage, accepted: Callable[[], None]) -> None:
+    def send(self, message: Message, accepted: Callable[[], None]) -> None:
         accepted()
 
 

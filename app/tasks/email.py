@@ -28,12 +28,20 @@ def delivery_policy(app: Flask) -> outbox.DeliveryPolicy:
 
 def deliver_now(app: Flask, session, email_id: int) -> str:
     """Deliver one outbox row; a failed attempt schedules its retry at the backoff time."""
-    outcome = outbox.deliver(session, email_id, transport_for(app.config["SMTP_URL"]), delivery_policy(app))
-    if outcome == "retry":
-        due = outbox.next_attempt(session, email_id)
-        if due is not None:
-            send_email.schedule((email_id,), delay=max(0.0, (due - clock.now()).total_seconds()))
-    return outcome
+    return deliver_batch(app, session, [email_id])[email_id]
+
+
+def deliver_batch(app: Flask, session, email_ids: list[int]) -> dict[int, str]:
+    """Deliver outbox rows over this worker's SMTP connection, one after another; each failed
+    attempt schedules that row's retry at its backoff time, the others are unaffected."""
+    outcomes = outbox.deliver_many(session, email_ids, transport_for(app.config["SMTP_URL"]),
+                                   delivery_policy(app))
+    for email_id, outcome in outcomes.items():
+        if outcome == "retry":
+            due = outbox.next_attempt(session, email_id)
+            if due is not None:
+                send_email.schedule((email_id,), delay=max(0.0, (due - clock.now()).total_seconds()))
+    return outcomes
 
 
 @handles(Job.SEND_EMAIL)
@@ -46,7 +54,8 @@ def send_email(email_id: int) -> str:
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox() -> int:
     with app_session() as (app, session):
-        due = outbox.sweep(session, timedelta(seconds=app.config["EMAIL_STUCK_AFTER_SECONDS"]))
+        due = outbox.sweep(session, timedelta(seconds=app.config["EMAIL_STUCK_AFTER_SECONDS"]),
+                           timedelta(seconds=app.config["EMAIL_SWEEP_GRACE_SECONDS"]))
     for email_id in due:
         send_email(email_id)
     return len(due)

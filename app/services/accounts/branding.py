@@ -97,11 +97,13 @@ def _small_png(data: bytes, side: int) -> bytes:
     return out.getvalue()
 
 
-def email_logo(session: Session, tenant_id: int) -> bytes | None:
-    """The logo for emails: a small PNG sent inline with each message (cid:), since an email
-    has no base URL to point at and clients block remote images by default; None without one."""
+def email_look(session: Session, tenant_id: int) -> tuple[str, bytes | None]:
+    """The accent and logo of a tenant's emails, read together (one look-up, not one each).
+    The logo is a small PNG sent inline with each message (cid:), since an email has no base URL
+    to point at and clients block remote images by default; None without one."""
     current = branding_for(session, tenant_id)
-    return _small_png(current.logo.data, EMAIL_LOGO_SIDE) if current.logo is not None else None
+    logo = _small_png(current.logo.data, EMAIL_LOGO_SIDE) if current.logo is not None else None
+    return current.accent_text or DEFAULT_ACCENT, logo
 
 
 def document_brand(session: Session, tenant_id: int) -> dict:
@@ -116,11 +118,6 @@ def document_brand(session: Session, tenant_id: int) -> dict:
         image.save(out, "PNG", optimize=True)
         logo = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
     return {"accent": current.accent or DEFAULT_ACCENT, "logo": logo}
-
-
-def email_accent(session: Session, tenant_id: int) -> str:
-    current = branding_for(session, tenant_id)
-    return current.accent_text or DEFAULT_ACCENT
 
 
 def save_branding(session: Session, tenant_id: int, *, accent: str, description: str,

@@ -231,6 +231,7 @@ def claim_due(session: Session, limit: int = 200, stuck_after: timedelta = STUCK
 class Outcome:
     status: str
     reason: str = ""
+    email_id: int | None = None  # the outbox row of a sent reminder
 
 
 def send(session: Session, reminder_id: int, links: Links, *, manual: bool = False) -> Outcome:
@@ -241,8 +242,105 @@ def send(session: Session, reminder_id: int, links: Links, *, manual: bool = Fal
     now = clock.now()
     booking = session.get(Booking, row.booking_id)
     stage = session.get(PaymentStage, row.stage_id) if row.stage_id else None
-    # Checked again here, not only when planning: a payment may settle the stage (or the booking
-    # may be canceled) between the claim and this send, and no payment reminder goes out then.
+    if _settle_unsendable(session, row, booking, stage, now, manual):
+        mail = None
+    else:
+        tenant = session.get(Tenant, row.tenant_id)
+        try:
+            with session.begin_nested():
+                mail = email.compose(email.letterhead(session, tenant),
+                                     **_reminder_email(session, row, booking, stage, tenant, links))
+                session.add(mail)
+                session.flush()
+                jobs.after_commit(session, jobs.Job.SEND_EMAIL, mail.id)
+        except IntegrityError:
+            # An earlier attempt already wrote this reminder's email (it crashed before marking it).
+            mail = session.scalars(select(OutboundEmail).where(
+                OutboundEmail.dedupe_key == f"reminder:{row.id}")).one()
+        _mark_sent(row, mail, now)
+    session.commit()
+    return Outcome(row.status, row.skip_reason, mail.id if mail is not None else None)
+
+
+@dataclass
+class BatchResult:
+    outcomes: dict[int, Outcome]
+    failed: dict[int, Exception]  # raised while preparing; still `sending`, for record_failure
+
+
+def send_batch(session: Session, reminder_ids: list[int], links: Links) -> BatchResult:
+    """`send` for many claimed reminders in one transaction: their rows, bookings, stages and
+    tenants read together, each tenant's letterhead once, their emails inserted together, one
+    commit. The emails are not enqueued: the caller delivers them (`deliver_many`) after the
+    commit, and the outbox sweeper re-queues any it did not get to.
+
+    Exactly-once holds as in `send`: only reminders still `sending` are written; a reminder whose
+    email already exists (re-claimed after a crash) is marked sent with that email. A reminder
+    whose email cannot be prepared is left out of the transaction (what it added is expunged)
+    and returned in `failed`, for the caller to `record_failure` after the commit. Should the
+    insert still collide (another worker wrote one of the emails meanwhile) or the commit fail,
+    the whole batch rolls back and the exception propagates, so the caller can send the
+    reminders one by one with `send`."""
+    rows = list(session.scalars(select(Reminder).where(
+        Reminder.id.in_(reminder_ids), Reminder.status == "sending").order_by(Reminder.id)))
+    bookings = _by_id(session, Booking, {r.booking_id for r in rows})
+    stages = _by_id(session, PaymentStage, {r.stage_id for r in rows if r.stage_id})
+    tenants = _by_id(session, Tenant, {r.tenant_id for r in rows})
+    written = email.by_dedupe_key(session, [f"reminder:{r.id}" for r in rows])
+    heads: dict[int, email.Letterhead] = {}
+    now = clock.now()
+    result = BatchResult({reminder_id: Outcome("ignored") for reminder_id in reminder_ids}, {})
+    mails = {}
+    try:
+        for row in rows:
+            booking, stage = bookings[row.booking_id], stages.get(row.stage_id)
+            if _settle_unsendable(session, row, booking, stage, now, manual=False):
+                continue
+            mail = written.get(f"reminder:{row.id}")
+            if mail is None:
+                before = set(session.new)
+                try:
+                    tenant = tenants[row.tenant_id]
+                    if tenant.id not in heads:
+                        heads[tenant.id] = email.letterhead(session, tenant)
+                    mail = email.compose(heads[tenant.id],
+                                         **_reminder_email(session, row, booking, stage, tenant, links))
+                except Exception as exc:  # noqa: BLE001 (returned; recorded and re-raised by the task)
+                    for added in set(session.new) - before:
+                        session.expunge(added)
+                    result.failed[row.id] = exc
+                    continue
+                session.add(mail)
+            mails[row.id] = mail
+        session.flush()
+        for row in rows:
+            if row.id in result.failed:
+                continue
+            mail = mails.get(row.id)
+            if mail is not None:
+                _mark_sent(row, mail, now)
+            # Read before the commit, which expires every row (reading after it reloads each).
+            result.outcomes[row.id] = Outcome(row.status, row.skip_reason,
+                                              mail.id if mail is not None else None)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return result
+
+
+def _by_id(session: Session, model, ids: set[int]) -> dict:
+    if not ids:
+        return {}
+    return {obj.id: obj for obj in session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _settle_unsendable(session: Session, row: Reminder, booking: Booking, stage: PaymentStage | None,
+                       now: datetime, manual: bool) -> bool:
+    """Cancel or skip a claimed reminder that must not go out now (and audit it); False when
+    it is to be sent. Checked at send time, not only when planning: a payment may settle the
+    stage (or the booking may be canceled) between the claim and the send, and no payment
+    reminder goes out then."""
     if booking.status not in LIVE_STATUSES:
         _cancel(row, now, "booking is " + booking.status)
     elif stage is not None and stage.status not in OPEN_STAGE_STATUSES:
@@ -252,24 +350,14 @@ def send(session: Session, reminder_id: int, links: Links, *, manual: bool = Fal
         row.skip_reason = (f"found at {now:%Y-%m-%d %H:%M} UTC, after its window closed at "
                            f"{row.window_ends_at:%Y-%m-%d %H:%M} UTC")
     else:
-        try:
-            with session.begin_nested():
-                mail = _queue_reminder_email(session, row, booking, stage, links)
-        except IntegrityError:
-            # An earlier attempt already wrote this reminder's email (it crashed before marking it).
-            mail = session.scalars(select(OutboundEmail).where(
-                OutboundEmail.dedupe_key == f"reminder:{row.id}")).one()
-        row.status, row.sent_at, row.email_id, row.updated_at, row.last_error = "sent", now, mail.id, now, ""
-    if row.status in ("canceled", "skipped"):
-        audit.record(session, row.tenant_id, f"reminder.{row.status}", subject_type="booking",
-                     subject_id=row.booking_id, reminder_id=row.id, reason=row.skip_reason)
-    session.commit()
-    return Outcome(row.status, row.skip_reason)
+        return False
+    audit.record(session, row.tenant_id, f"reminder.{row.status}", subject_type="booking",
+                 subject_id=row.booking_id, reminder_id=row.id, reason=row.skip_reason)
+    return True
 
 
-def email_of(session: Session, reminder_id: int) -> int | None:
-    """The outbox row a sent reminder wrote."""
-    return session.scalar(select(Reminder.email_id).where(Reminder.id == reminder_id))
+def _mark_sent(row: Reminder, mail: OutboundEmail, now: datetime) -> None:
+    row.status, row.sent_at, row.email_id, row.updated_at, row.last_error = "sent", now, mail.id, now, ""
 
 
 def record_failure(session: Session, reminder_id: int, error: str) -> Outcome:
@@ -296,9 +384,9 @@ def record_failure(session: Session, reminder_id: int, error: str) -> Outcome:
     return Outcome(row.status, row.last_error)
 
 
-def _queue_reminder_email(session: Session, row: Reminder, booking: Booking,
-                          stage: PaymentStage | None, links: Links) -> OutboundEmail:
-    tenant = session.get(Tenant, row.tenant_id)
+def _reminder_email(session: Session, row: Reminder, booking: Booking, stage: PaymentStage | None,
+                    tenant: Tenant, links: Links) -> dict:
+    """What `email.compose` needs for a reminder's email (a fresh manage link included)."""
     locale = tenant.locale or "en_US"
     manage = tokens.issue(session, tenant.id, "booking_manage", booking.id)
     # Counted from the day it is actually sent, which may be later than planned.
@@ -312,9 +400,9 @@ def _queue_reminder_email(session: Session, row: Reminder, booking: Booking,
         "days": (booking.event_date - today).days,
         "days_overdue": (today - stage.due_date).days if stage else 0,
     }
-    return email.queue_email(session, tenant.id, to=booking.email, kind=f"reminder_{row.kind}",
-                             subject=SUBJECTS[row.kind].format(tenant=tenant.name), context=context,
-                             dedupe_key=f"reminder:{row.id}")
+    return dict(to=booking.email, kind=f"reminder_{row.kind}",
+                subject=SUBJECTS[row.kind].format(tenant=tenant.name), context=context,
+                dedupe_key=f"reminder:{row.id}")
 
 
 def recover_failed(session: Session, cap: int = 200) -> int:

@@ -71,9 +71,15 @@ def lose_the_queue():
 
 
 def test_lost_queue_is_recovered_by_the_sweeper(app, db_session, tenant_a, inbox):
+    from datetime import timedelta
+
+    from app.services.shared import clock
+
     email_id = queue_one(app, tenant_a.tenant_id)  # enqueued, but no consumer is running
     lose_the_queue()
     assert huey.pending_count() == 0
+    assert sweep_outbox.call_local() == 0  # within the grace period its task may be on the way
+    clock.advance(timedelta(seconds=app.config["EMAIL_SWEEP_GRACE_SECONDS"] + 1))
     sweep_outbox()  # what the periodic task does each minute
     sweep_outbox()  # two sweeps racing: the row is claimed once
     assert huey.pending_count() == 2

@@ -196,13 +196,13 @@ def test_failing_sends_back_off_then_fail_and_nightly_recovery_requeues(app, db_
     booking_id = confirmed()
     r = first_reminder(db_session, booking_id)
     calls = {"n": 0}
-    real = reminders._queue_reminder_email
+    real = reminders._reminder_email
 
     def broken(*args, **kwargs):
         calls["n"] += 1
         raise RuntimeError("template store unavailable")
 
-    monkeypatch.setattr(reminders, "_queue_reminder_email", broken)
+    monkeypatch.setattr(reminders, "_reminder_email", broken)
     moment = r.due_at + timedelta(seconds=1)
     running = RunningConsumer(huey)
     running.start()
@@ -220,7 +220,7 @@ def test_failing_sends_back_off_then_fail_and_nightly_recovery_requeues(app, db_
                 moment = row.next_attempt_at + timedelta(seconds=1)
         assert row.status == "failed" and calls["n"] == reminders.MAX_ATTEMPTS
 
-        monkeypatch.setattr(reminders, "_queue_reminder_email", real)
+        monkeypatch.setattr(reminders, "_reminder_email", real)
         assert recover_failed_reminders.call_local() == 1
         db_session.expire_all()
         assert db_session.get(Reminder, r.id).status == "scheduled"
