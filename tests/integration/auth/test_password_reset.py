@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.models import ActionToken, OutboundEmail
 from app.services.shared import clock
 from tests.fixtures.accounts import PASSWORD, login
-from tests.fixtures.portal import csrf_from, post_form
+from tests.fixtures.portal import csrf_from, post_form, without_csrf
 from tests.fixtures.smtp import text_of
 
 RESET_LINK = re.compile(r"https?://\S+/auth/reset/([A-Za-z0-9_-]{43})")
@@ -22,8 +22,7 @@ def reset_token_from(mail) -> str:
     return RESET_LINK.search(text_of(mail)).group(1)
 
 
-def normalise(html: str) -> str:
-    return re.sub(r'(csrf_token" value="|X-CSRFToken": ")[^"]+', r"\1", html)
+normalise = without_csrf
 
 
 def test_unknown_email_gets_exactly_the_answer_of_a_known_one(app, tenant_a, consumer, inbox):
