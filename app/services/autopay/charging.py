@@ -310,7 +310,8 @@ def warn_expiring_cards(session: Session, links: Links, limit: int = 500) -> int
     """Email the couple once per card when it expires before the next planned charge; commits."""
     rows = session.execute(
         select(AutopayMandate, AutopayCharge)
-        .join(AutopayCharge, AutopayCharge.booking_id == AutopayMandate.booking_id)
+        .join(AutopayCharge, and_(AutopayCharge.tenant_id == AutopayMandate.tenant_id,
+                                  AutopayCharge.booking_id == AutopayMandate.booking_id))
         .where(AutopayMandate.status == "active",
                AutopayMandate.expiry_notice_for != AutopayMandate.payment_method_id,
                AutopayCharge.status.in_(("scheduled", "retrying")))
