@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.queue import bind_app
     from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
-    from app.web import branding, filters, input_guard, proxies, security, transactions
+    from app.web import branding, filters, input_guard, page_cache, proxies, security, transactions
 
     settings = load_config()
     settings.update(config or {})
@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     input_guard.register(app)
     filters.register(app)
     branding.register(app)
+    page_cache.register(app)
     cli.register(app)
     proxies.install(app)
 

@@ -132,6 +132,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Rendered pages kept per process while their tenant's data is unchanged
+        # (app/web/page_cache.py); PAGE_CACHE=0 turns it off.
+        "PAGE_CACHE": env.get("PAGE_CACHE", "1") != "0",
+        "PAGE_CACHE_MAX_BYTES": int(env.get("PAGE_CACHE_MAX_BYTES", str(32 * 1024 * 1024))),
         "DEV_MAILBOX": not production,
         "INSTANCE_PATH": str(folder),
         "EMAIL_MAX_ATTEMPTS": int(env.get("EMAIL_MAX_ATTEMPTS", "8")),

@@ -9,8 +9,9 @@ Starts the production command (gunicorn with gunicorn.conf.py) and the trivial p
 (bench/trivial.py) with the same settings, then loads each page for --seconds with wrk
 (-t2 -c16; a Python load generator if wrk is absent: `apt-get install wrk`). Prints req/s, p50,
 p99 and each page's share of the trivial page (measured before and after, averaged).
-Goals: share >= 50 % and p99 <= 4 x p50. --profile prints the top functions of each page
-(cProfile, in-process) instead of loading it over HTTP.
+Goals: share >= 50 % and p99 <= 4 x p50. Pages are served as in production, with the page cache
+(app/web/page_cache.py); --no-page-cache draws every request (a first view's cost). --profile
+prints the top functions of each page (cProfile, in-process) instead of loading it over HTTP.
 """
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def run_one(db: str, args) -> None:
         from app.services.shared import clock
         from bench import dataset
 
-        app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
+        app = create_app({"RATELIMIT_STORAGE_URI": "memory://", "PAGE_CACHE": not args.no_page_cache})
         with app.app_context():
             flask_migrate.upgrade()
             seeded = dataset.seed(app, args.tenants, args.bookings)
@@ -118,7 +119,8 @@ def run_one(db: str, args) -> None:
         web_port, trivial_port = free_port(), free_port()
         # Rate limits stay on (memory storage per worker, as the embedded default), but every
         # page here is a GET, which no limit counts.
-        env = database.process_env(PORT=str(web_port), RATELIMIT_STORAGE_URI="memory://")
+        env = database.process_env(PORT=str(web_port), RATELIMIT_STORAGE_URI="memory://",
+                                   PAGE_CACHE="0" if args.no_page_cache else "1")
         procs.append(start(gunicorn_command(web_port, workers=args.workers), env,
                            f"http://127.0.0.1:{web_port}/healthz"))
         procs.append(start(gunicorn_command(trivial_port, "bench.trivial:app", workers=args.workers),
@@ -137,7 +139,8 @@ def run_one(db: str, args) -> None:
         after = measure(trivial_url)
         yardstick = (before.rate + after.rate) / 2
         print(f"\n{database.label}, gunicorn ({args.workers or 'gunicorn.conf.py'} workers), "
-              f"{args.connections} connections, {args.seconds:.0f}s per page; shared machine, "
+              f"{args.connections} connections, {args.seconds:.0f}s per page, page cache "
+              f"{'off (every view drawn)' if args.no_page_cache else 'on'}; shared machine, "
               f"so read the shares, not the absolute figures")
         print(f"{'page':<26}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99/p50':>9}{'share':>8}{'errors':>8}")
         print(f"{'trivial page (before)':<26}{before.rate:8.0f}{before.p50_ms:9.1f}{before.p99_ms:9.1f}"
@@ -165,6 +168,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="PAGE_CACHE=0: every request draws its page (the first view's cost)")
     parser.add_argument("--one", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:

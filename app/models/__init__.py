@@ -12,6 +12,7 @@ from app.models.notice import VendorNotice
 from app.models.payment import CheckoutIntent, Payment, PaymentSettings, PaymentStage, StripeEvent
 from app.models.refund import CancellationPolicy, RefundPart, RefundRequest
 from app.models.reminder import Reminder, ReminderRule
+from app.models.revision import PageRevision
 from app.models.tenant import Tenant
 from app.models.token import ActionToken
 from app.models.user import User, UserSession
@@ -25,5 +26,5 @@ __all__ = [
     "CheckoutIntent", "Payment", "PaymentSettings", "PaymentStage", "StripeEvent",
     "CancellationPolicy", "RefundPart", "RefundRequest", "UserSession", "Dispute",
     "CalendarFeed", "TenantBranding", "TenantImage", "VendorNotice",
-    "AutopayCharge", "AutopayMandate", "AutopaySettings", "StripeCustomer",
+    "AutopayCharge", "AutopayMandate", "AutopaySettings", "StripeCustomer", "PageRevision",
 ]

@@ -41,7 +41,8 @@ class TenantImage(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     content_type: Mapped[str] = mapped_column(String(20))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Loaded when read (serving the image, emails, PDFs), not with every page's branding.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 import pygal
 from babel.dates import format_date
@@ -60,17 +61,33 @@ def _chart(kind, currency: str, locale: str, labels: list[str]) -> pygal.Graph:
     return chart
 
 
+# Drawing a chart takes pygal ~60-90 ms and its figures change only when money moves: a chart is
+# kept per process for its exact inputs (months, amounts, currency, locale), never for a tenant.
+CHARTS_KEPT = 256
+
+
 def revenue_chart(months, currency: str, locale: str) -> Markup:
     """Collected (solid) and refunded (hatched) per month."""
-    chart = _chart(pygal.Bar, currency, locale, [axis_label(m.month, locale) for m in months])
-    chart.add("Collected", [_major(m.collected, currency) for m in months])
-    chart.add("Refunded", [_major(m.refunded, currency) for m in months])
+    return _revenue_chart(tuple((m.month, m.collected, m.refunded) for m in months), currency, locale)
+
+
+@lru_cache(maxsize=CHARTS_KEPT)
+def _revenue_chart(months: tuple[tuple[date, int | None, int | None], ...], currency: str,
+                   locale: str) -> Markup:
+    chart = _chart(pygal.Bar, currency, locale, [axis_label(month, locale) for month, _, _ in months])
+    chart.add("Collected", [_major(collected, currency) for _, collected, _ in months])
+    chart.add("Refunded", [_major(refunded, currency) for _, _, refunded in months])
     return _svg(chart, f"Revenue by month in {currency}, collected and refunded; the numbers are in the "
                        "table that follows.")
 
 
 def forecast_chart(forecast: list[tuple[date, int]], currency: str, locale: str) -> Markup:
     """Scheduled payments per month, from today."""
+    return _forecast_chart(tuple((m, v) for m, v in forecast), currency, locale)
+
+
+@lru_cache(maxsize=CHARTS_KEPT)
+def _forecast_chart(forecast: tuple[tuple[date, int], ...], currency: str, locale: str) -> Markup:
     chart = _chart(pygal.Bar, currency, locale, [axis_label(m, locale) for m, _ in forecast])
     chart.show_legend = False
     chart.add("Scheduled", [_major(v, currency) for _, v in forecast])

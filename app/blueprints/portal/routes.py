@@ -28,6 +28,7 @@ from app.services.shared import tokens
 from app.services.shared.errors import DateTaken, InvalidLink, InvalidTransition, NotFound, ValidationFailed
 from app.tasks.bookings import send_booking_links
 from app.web.links import current_links
+from app.web.page_cache import cached_page
 from app.web.security import no_referrer
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
@@ -63,6 +64,7 @@ def _to_portal(booking, action: str):
 
 @bp.get("/b/<token>")
 @no_referrer
+@cached_page(check=lambda token: _booking(token, "manage"))
 def manage(token: str):
     booking = _booking(token, "manage")
     money = payment_stages.booking_money(db.session, g.tenant.id, booking.id)
@@ -110,6 +112,7 @@ def _picker(booking, token: str, month_arg: str | None, selected: date | None = 
 @bp.route("/b/<token>/reschedule", methods=["GET", "POST"])
 @no_referrer
 @limiter.limit("30 per hour", methods=["POST"])
+@cached_page(check=lambda token: _booking(token, "reschedule"))
 def reschedule(token: str):
     booking = _booking(token, "reschedule")
     form = RescheduleForm()

@@ -29,6 +29,7 @@ from app.services.connect import accounts as connect_accounts
 from app.services.payments import stages as payment_stages
 from app.services.shared.errors import DateTaken, NotFound, ValidationFailed
 from app.web.links import current_links, stage_ref
+from app.web.page_cache import cached_page
 
 bp = Blueprint("booking", __name__, url_prefix="/t/<slug>")
 scope_to_tenant(bp)
@@ -61,6 +62,7 @@ def brand_image(kind: str, ref: str):
 
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
+@cached_page
 def book():
     tenant = g.tenant
     # A GET may preselect a package, add-ons and a date (?package_id=3&event_date=2027-06-12).
@@ -114,6 +116,7 @@ def terms_preview():
 
 
 @bp.get("/availability")
+@cached_page
 def date_availability():
     """htmx: is the date in the form bookable? Otherwise, which dates nearby are."""
     tenant = g.tenant

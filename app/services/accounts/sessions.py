@@ -62,14 +62,15 @@ def resolve(session: Session, login_id: str, raw: str | None) -> User | None:
         return None
     if not isinstance(raw, str) or not _KEY_SHAPE.match(raw):
         return None
-    row = session.scalars(select(UserSession).where(
+    # One statement for the session row and its user: this runs on every signed-in page.
+    found = session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id).where(
         UserSession.key_hash == _hash(raw), UserSession.revoked_at.is_(None))).first()
     now = clock.now()
-    if (row is None or row.user_id != int(user_id) or row.last_seen_at < now - IDLE
-            or row.created_at < now - LIFETIME):
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or user.session_version != int(version):
+    row, user = found
+    if (row.user_id != int(user_id) or row.last_seen_at < now - IDLE or row.created_at < now - LIFETIME
+            or user.session_version != int(version)):
         return None
     if row.last_seen_at < now - TOUCH_EVERY:
         # End the read first, then write in a transaction of its own whose first statement is

@@ -62,8 +62,8 @@ def online_bookable(session: Session, tenant: Tenant, packages: list[Package]) -
     payments, until then only those whose schedule asks for nothing up front (no deposit)."""
     if tenant.can_take_charges:
         return packages
-    return [p for p in packages if not _pays_up_front(
-        payment_settings.rule_for(session, tenant.id, p.id, tenant.currency))]
+    rules = payment_settings.rules_for(session, tenant.id, [p.id for p in packages], tenant.currency)
+    return [p for p in packages if not _pays_up_front(rules[p.id])]
 
 
 def _pays_up_front(rule: payment_settings.ScheduleRule) -> bool:

@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, literal, select
@@ -35,7 +36,10 @@ class RegisterFilter:
     date_to: date | None = None
 
 
+@lru_cache(maxsize=1024)
 def _columns(tenant_id: int):
+    """Built once per tenant and process: building these expressions cost more than running
+    them (SQLAlchemy statements are immutable, so sharing them between requests is safe)."""
     credit = aliased(Document)
     paid = (select(func.coalesce(func.sum(Payment.amount_minor - Payment.refunded_minor), 0))
             .where(Payment.tenant_id == tenant_id, Payment.booking_id == Document.booking_id)

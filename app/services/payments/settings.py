@@ -52,6 +52,19 @@ def rule_for(session: Session, tenant_id: int, package_id: int | None,
     currency (the tenant switched currency since) that rule is skipped, never reinterpreted."""
     rows = [_row(session, tenant_id, package_id) if package_id is not None else None,
             _row(session, tenant_id, None)]
+    return _first_usable(rows, currency)
+
+
+def rules_for(session: Session, tenant_id: int, package_ids: list[int],
+              currency: str | None = None) -> dict[int, ScheduleRule]:
+    """`rule_for` of several packages from one query (a page listing the packages)."""
+    rows = {row.package_id: row for row in session.scalars(
+        select(PaymentSettings).where(PaymentSettings.tenant_id == tenant_id))}
+    return {package_id: _first_usable([rows.get(package_id), rows.get(None)], currency)
+            for package_id in package_ids}
+
+
+def _first_usable(rows: list[PaymentSettings | None], currency: str | None) -> ScheduleRule:
     for row in rows:
         if row is None:
             continue

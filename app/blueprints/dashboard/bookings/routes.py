@@ -18,6 +18,7 @@ from app.services.bookings import queries as booking_queries
 from app.services.bookings import status as statuses
 from app.services.shared.errors import DateTaken, InvalidTransition, ValidationFailed
 from app.web.links import current_links
+from app.web.page_cache import cached_page
 
 
 def _filters() -> booking_queries.BookingFilter:
@@ -33,6 +34,7 @@ def _filters() -> booking_queries.BookingFilter:
 
 
 @bp.get("/bookings")
+@cached_page
 def bookings_list():
     tenant = g.tenant
     filters = _filters()
@@ -78,6 +80,7 @@ def booking_new():
 
 
 @bp.get("/bookings/<int:booking_id>")
+@cached_page
 def booking_detail(booking_id: int):
     booking = bookings.get_booking(db.session, g.tenant.id, booking_id)
     tenant = g.tenant
@@ -127,6 +130,7 @@ def booking_status(booking_id: int):
 
 
 @bp.get("/calendar")
+@cached_page
 def calendar_month(feed_url: str | None = None):
     tenant = g.tenant
     today = availability.local_today(db.session, tenant.id)

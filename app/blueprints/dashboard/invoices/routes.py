@@ -22,6 +22,7 @@ from app.services.invoices import register as invoice_register
 from app.services.invoices import settings as invoice_settings
 from app.services.shared.errors import Conflict
 from app.web.links import current_links
+from app.web.page_cache import cached_page
 from app.web.transactions import writes
 
 
@@ -42,6 +43,7 @@ def _filters() -> invoice_register.RegisterFilter:
 
 
 @bp.get("/invoices")
+@cached_page
 def invoice_register_page():
     filters = _filters()
     page = max(1, request.args.get("page", 1, type=int) or 1)

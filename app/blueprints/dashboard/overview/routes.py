@@ -9,9 +9,11 @@ from app.extensions import db
 from app.services.bookings import overview
 from app.services.reports import revenue
 from app.web import charts
+from app.web.page_cache import cached_page
 
 
 @bp.get("/")
+@cached_page
 def home():
     tenant = g.tenant
     locale = tenant.locale or "en_US"

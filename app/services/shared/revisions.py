@@ -1,0 +1,147 @@
+"""Data revisions: a counter per tenant that moves in the same transaction as any change to that
+tenant's rows, so that anything computed from the tenant's data at revision R is known to be
+current for as long as R is (the page cache, app/web/page_cache.py, keys pages by it).
+
+Every ORM session is watched (`install`, once per process):
+- objects flushed (added, changed, deleted) name their tenant by their `tenant_id` (a Tenant by
+  its id): every table has one (DESIGN.md's tenant rule);
+- UPDATE/DELETE/INSERT statements run through a session name theirs by `tenant_id = ...` or
+  `tenant_id IN (...)` in their WHERE clause or by the rows they insert; one that names none,
+  and any textual statement that is not a read, moves scope 0, which every key includes, so the
+  change is never missed, only cached pages of every tenant are rendered again;
+- just before the commit, the touched scopes' counters move by one in that same transaction
+  (in scope order, so two transactions never wait on each other's counters).
+So a reader that reads the revision first and the data after may store newer data under an older
+revision (harmless: that revision is already past), never older data under a newer one.
+Writes that bypass the ORM session (raw DBAPI connections) are not seen; the app has none.
+"""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnElement
+from sqlalchemy.sql.visitors import iterate
+
+from app.models import Base, PageRevision, Tenant
+
+ALL_TENANTS = 0
+# Rows no cached page shows: a session's last-seen time moves every few minutes of every visit.
+UNWATCHED_TABLES = frozenset({"user_sessions", "page_revisions"})
+_TOUCHED = "mais_touched_scopes"
+_TEXTUAL = "mais_textual_write"
+_installed = False
+# Built once: it runs on every request for a stored page.
+_CURRENT = select(PageRevision.scope_id, PageRevision.revision).where(
+    PageRevision.scope_id.in_(bindparam("scopes", expanding=True)))
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _on_execute)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_rollback", _forget)
+    _installed = True
+
+
+def current(session: Session, tenant_id: int) -> tuple[int, int] | None:
+    """(all tenants' revision, this tenant's), or None while the tenant has none yet."""
+    found = dict(session.execute(_CURRENT, {"scopes": [ALL_TENANTS, tenant_id]}).all())
+    if tenant_id not in found:
+        return None
+    return found.get(ALL_TENANTS, 0), found[tenant_id]
+
+
+def touched(session: Session) -> set[int]:
+    """The scopes this session changed in its open transaction (not yet committed)."""
+    return session.info.get(_TOUCHED) or set()
+
+
+def _mark(session: Session, scopes) -> None:
+    session.info.setdefault(_TOUCHED, set()).update(scopes)
+
+
+def _after_flush(session: Session, _context) -> None:
+    scopes = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, Base) or obj.__table__.name in UNWATCHED_TABLES:
+            continue  # another model's session (a library's, a test's) is none of ours
+        scope = obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
+        scopes.add(scope if isinstance(scope, int) else ALL_TENANTS)
+    if scopes:
+        _mark(session, scopes)
+
+
+def _on_execute(state) -> None:
+    statement = state.statement
+    if state.is_select:
+        return
+    if getattr(statement, "_is_textual", False):
+        if statement.text.lstrip()[:6].upper() not in ("SELECT", "PRAGMA"):
+            _mark(state.session, {ALL_TENANTS})
+            state.session.info[_TEXTUAL] = True
+        return
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(statement, "table", None)
+    if table is not None and (table.name in UNWATCHED_TABLES or table.name not in Base.metadata.tables):
+        return
+    _mark(state.session, _scopes_of(statement, state.parameters) or {ALL_TENANTS})
+
+
+def _scopes_of(statement, parameters) -> set[int]:
+    if statement.is_insert:
+        rows = parameters if isinstance(parameters, list) else [parameters or {}]
+        values = [row.get("tenant_id") for row in rows]
+        if rows and all(isinstance(v, int) for v in values):
+            return set(values)
+        return set()
+    where = getattr(statement, "whereclause", None)
+    return _tenant_ids_in(where) if where is not None else set()
+
+
+def _tenant_ids_in(clause: ColumnElement) -> set[int]:
+    """Tenant ids a WHERE clause pins: `tenant_id = :v` or `tenant_id IN (...)` anywhere in it
+    (an OR of two of them names both, since each is collected)."""
+    found: set[int] = set()
+    for element in iterate(clause):
+        if not isinstance(element, BinaryExpression) or getattr(element.left, "name", None) != "tenant_id":
+            continue
+        right = element.right
+        if element.operator is operators.eq and isinstance(right, BindParameter) and isinstance(right.value, int):
+            found.add(right.value)
+        elif element.operator is operators.in_op and isinstance(right, BindParameter) and right.expanding:
+            values = right.value or []
+            if all(isinstance(v, int) for v in values):
+                found.update(values)
+            else:
+                found.add(ALL_TENANTS)
+        else:
+            found.add(ALL_TENANTS)  # tenant_id compared some other way: do not guess
+    return found
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # the commit's own flush would come after this hook
+    scopes = session.info.pop(_TOUCHED, None)
+    textual = session.info.pop(_TEXTUAL, False)
+    if not scopes:
+        return
+    if textual and not inspect(session.connection()).has_table(PageRevision.__tablename__):
+        return  # SQL typed by hand on a schema from before page revisions (migration tests)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for scope in sorted(scopes):  # one order for every transaction: no deadlocks between them
+        statement = insert(PageRevision).values(scope_id=scope, revision=secrets.randbits(62))
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[PageRevision.scope_id], set_={"revision": PageRevision.revision + 1}))
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_TEXTUAL, None)
