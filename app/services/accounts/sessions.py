@@ -12,10 +12,10 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from app.models import User, UserSession
+from app.models import Tenant, User, UserSession
 from app.services.shared import clock
 from app.services.shared.errors import NotFound
 
@@ -24,6 +24,11 @@ LIFETIME = timedelta(days=30)
 # last_seen_at is written at most this often: a write per request would queue SQLite writers.
 TOUCH_EVERY = timedelta(minutes=5)
 _KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# Every signed-in request runs this: one statement, built once, for the session row, its user
+# and the user's tenant (which the dashboard then finds in the session's identity map).
+_LIVE_SESSION = (select(UserSession, User, Tenant).join(User, User.id == UserSession.user_id)
+                 .join(Tenant, Tenant.id == User.tenant_id)
+                 .where(UserSession.key_hash == bindparam("key_hash"), UserSession.revoked_at.is_(None)))
 
 
 def _hash(raw: str) -> str:
@@ -62,13 +67,11 @@ def resolve(session: Session, login_id: str, raw: str | None) -> User | None:
         return None
     if not isinstance(raw, str) or not _KEY_SHAPE.match(raw):
         return None
-    # One statement for the session row and its user: this runs on every signed-in page.
-    found = session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id).where(
-        UserSession.key_hash == _hash(raw), UserSession.revoked_at.is_(None))).first()
+    found = session.execute(_LIVE_SESSION, {"key_hash": _hash(raw)}).first()
     now = clock.now()
     if found is None:
         return None
-    row, user = found
+    row, user, _tenant = found
     if (row.user_id != int(user_id) or row.last_seen_at < now - IDLE or row.created_at < now - LIFETIME
             or user.session_version != int(version)):
         return None

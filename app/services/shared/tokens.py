@@ -11,7 +11,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import ActionToken
@@ -84,6 +84,25 @@ def peek(session: Session, purpose: str, raw: str, tenant_id: int | None = None)
     if token is None:
         raise InvalidLink()
     return token
+
+
+# The portal asks this on every page view (a stored page included): built once.
+_LIVE_OF_TENANT = select(ActionToken).where(
+    ActionToken.token_hash == bindparam("token_hash"), ActionToken.purpose.in_(bindparam("purposes", expanding=True)),
+    ActionToken.used_at.is_(None), ActionToken.expires_at > bindparam("now"),
+    ActionToken.tenant_id == bindparam("tenant_id"))
+
+
+def peek_first(session: Session, purposes: tuple[str, ...], raw: str, tenant_id: int) -> ActionToken:
+    """`peek` of the first of `purposes` (in that order) with a live token of this tenant, in one
+    query; else InvalidLink."""
+    _check_shape(raw)
+    found = {t.purpose: t for t in session.scalars(_LIVE_OF_TENANT, {
+        "token_hash": hash_token(raw), "purposes": list(purposes), "now": clock.now(), "tenant_id": tenant_id})}
+    for purpose in purposes:
+        if purpose in found:
+            return found[purpose]
+    raise InvalidLink()
 
 
 def live_tenant(session: Session, raw: str) -> int | None:
