@@ -204,19 +204,20 @@ def sync_tenant(session: Session, tenant_id: int) -> int:
 def claim_due(session: Session, limit: int = 200, stuck_after: timedelta = STUCK_AFTER) -> list[int]:
     """Claim due reminders (and ones stuck in `sending`) for sending; commit; return their ids."""
     now = clock.now()
-    due = (select(Reminder.id)
+    due = (select(Reminder.id, Reminder.tenant_id)
            .where(or_(
                (Reminder.status == "scheduled") & (Reminder.next_attempt_at <= now),
                (Reminder.status == "sending") & (Reminder.claimed_at < now - stuck_after)))
            .order_by(Reminder.next_attempt_at)
            .limit(limit)
            .with_for_update(skip_locked=True))
-    ids = list(session.scalars(due))
+    rows = session.execute(due).all()
+    ids, tenant_ids = [r.id for r in rows], sorted({r.tenant_id for r in rows})
     claimed = []
     if ids:
         result = session.execute(
             update(Reminder)
-            .where(Reminder.id.in_(ids),
+            .where(Reminder.id.in_(ids), Reminder.tenant_id.in_(tenant_ids),  # names the tenants changed
                    or_(Reminder.status == "scheduled",
                        (Reminder.status == "sending") & (Reminder.claimed_at < now - stuck_after)))
             .values(status="sending", claimed_at=now, attempts=Reminder.attempts + 1, updated_at=now)
@@ -440,7 +441,8 @@ def _owner_action(session: Session, tenant_id: int, actor_user_id: int, reminder
         row = get_reminder(session, tenant_id, reminder_id)
         now = clock.now()
         changed = session.execute(
-            update(Reminder).where(Reminder.id == row.id, Reminder.status.in_(from_statuses))
+            update(Reminder).where(Reminder.id == row.id, Reminder.tenant_id == tenant_id,
+                                   Reminder.status.in_(from_statuses))
             .values(updated_at=now, **{k: (now if v is _NOW else v) for k, v in values.items()})
             .execution_options(synchronize_session=False)).rowcount
         if changed != 1:
