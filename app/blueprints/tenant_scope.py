@@ -10,7 +10,7 @@ from app.services.accounts import tenants
 def scope_to_tenant(bp: Blueprint) -> None:
     @bp.url_value_preprocessor
     def load_tenant(endpoint, values):
-        g.tenant = tenants.get_by_slug(db.session, (values or {}).pop("slug", ""))  # NotFound -> 404
+        g.tenant = tenants.for_page(db.session, (values or {}).pop("slug", ""))  # NotFound -> 404
 
     @bp.url_defaults
     def add_slug(endpoint, values):

@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Tenant, User, UserSession
-from app.services.shared import clock
+from app.models import User, UserSession
+from app.services.shared import clock, revisions
 from app.services.shared.errors import NotFound
 
 IDLE = timedelta(days=14)
@@ -25,10 +25,11 @@ LIFETIME = timedelta(days=30)
 TOUCH_EVERY = timedelta(minutes=5)
 _KEY_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # Every signed-in request runs this: one statement, built once, for the session row, its user
-# and the user's tenant (which the dashboard then finds in the session's identity map).
-_LIVE_SESSION = (select(UserSession, User, Tenant).join(User, User.id == UserSession.user_id)
-                 .join(Tenant, Tenant.id == User.tenant_id)
-                 .where(UserSession.key_hash == bindparam("key_hash"), UserSession.revoked_at.is_(None)))
+# (whose tenant is loaded with it: the dashboard then finds it in the identity map) and the
+# tenant's page revisions (app/services/shared/revisions.py).
+_LIVE_SESSION = revisions.with_tenant(
+    select(UserSession, User).join(User, User.id == UserSession.user_id)
+    .where(UserSession.key_hash == bindparam("key_hash"), UserSession.revoked_at.is_(None)), User.tenant_id)
 
 
 def _hash(raw: str) -> str:
@@ -71,7 +72,8 @@ def resolve(session: Session, login_id: str, raw: str | None) -> User | None:
     now = clock.now()
     if found is None:
         return None
-    row, user, _tenant = found
+    row, user, mine, everyone = found
+    revisions.remember(session, user.tenant_id, mine, everyone)
     if (row.user_id != int(user_id) or row.last_seen_at < now - IDLE or row.created_at < now - LIFETIME
             or user.session_version != int(version)):
         return None

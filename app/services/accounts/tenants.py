@@ -6,12 +6,12 @@ import zoneinfo
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError, localedata
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Tenant, User
 from app.services.reminders import dispatch as reminders
-from app.services.shared import audit, clock, currencies
+from app.services.shared import audit, clock, currencies, revisions
 from app.services.shared.errors import NotFound, ValidationFailed
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
@@ -73,6 +73,19 @@ def get_tenant(session: Session, tenant_id: int) -> Tenant:
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         raise NotFound()
+    return tenant
+
+
+_BY_SLUG_FOR_PAGE = revisions.with_tenant(select(Tenant).where(Tenant.slug == bindparam("slug")), Tenant.id)
+
+
+def for_page(session: Session, slug: str) -> Tenant:
+    """The tenant of a /t/<slug> request, with its page revisions (one statement); NotFound."""
+    found = session.execute(_BY_SLUG_FOR_PAGE, {"slug": slug}).first()
+    if found is None:
+        raise NotFound()
+    tenant, mine, everyone = found
+    revisions.remember(session, tenant.id, mine, everyone)
     return tenant
 
 

@@ -50,7 +50,10 @@ def _booking_by(session: Session, tenant_id: int, raw: str, action: str, read) -
 
 def booking_for_link(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
     """The booking a live link of this tenant and action points at; InvalidLink otherwise."""
-    return _booking_of(session, tenant_id, tokens.peek_first(session, ACTION_PURPOSES[action], raw, tenant_id))
+    _token, booking = tokens.peek_first(session, ACTION_PURPOSES[action], raw, tenant_id, subject=Booking)
+    if booking is None:
+        raise InvalidLink()
+    return booking
 
 
 def _consume(session: Session, tenant_id: int, raw: str, action: str) -> Booking:

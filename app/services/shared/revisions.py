@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import Select, bindparam, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import iterate
@@ -36,6 +36,7 @@ ALL_TENANTS = 0
 UNWATCHED_TABLES = frozenset({"user_sessions", "page_revisions", "outbound_emails", "email_attachments"})
 _TOUCHED = "mais_touched_scopes"
 _TEXTUAL = "mais_textual_write"
+_READ = "mais_revisions_read"  # tenant id -> revisions read in the open transaction
 _installed = False
 # Built once: it runs on every request for a stored page.
 _CURRENT = select(PageRevision.scope_id, PageRevision.revision).where(
@@ -50,15 +51,38 @@ def install() -> None:
     event.listen(Session, "do_orm_execute", _on_execute)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_rollback", _forget)
+    event.listen(Session, "after_transaction_end", _end_of_transaction)
     _installed = True
 
 
 def current(session: Session, tenant_id: int) -> tuple[int, int] | None:
-    """(all tenants' revision, this tenant's), or None while the tenant has none yet."""
+    """(all tenants' revision, this tenant's), or None while the tenant has none yet: read with
+    the tenant earlier in this transaction (`with_tenant`), else now."""
+    if tenant_id in session.info.get(_READ, {}):
+        return session.info[_READ][tenant_id]
     found = dict(session.execute(_CURRENT, {"scopes": [ALL_TENANTS, tenant_id]}).all())
-    if tenant_id not in found:
-        return None
-    return found.get(ALL_TENANTS, 0), found[tenant_id]
+    return _kept(session, tenant_id, found.get(ALL_TENANTS, 0), found.get(tenant_id))
+
+
+def with_tenant(statement: Select, tenant_id) -> Select:
+    """`statement` with the revisions of the tenant whose id is the column `tenant_id` as its two
+    last columns, so that a request's first statement (its session, or its tenant by slug) reads
+    them too: on PostgreSQL a stored page then costs one round trip fewer. Pass each row's to
+    `remember`."""
+    mine, everyone = aliased(PageRevision), aliased(PageRevision)
+    return (statement.add_columns(mine.revision, everyone.revision)
+            .outerjoin(mine, mine.scope_id == tenant_id)
+            .outerjoin(everyone, everyone.scope_id == ALL_TENANTS))
+
+
+def remember(session: Session, tenant_id: int, mine: int | None, everyone: int | None) -> None:
+    _kept(session, tenant_id, everyone or 0, mine)
+
+
+def _kept(session: Session, tenant_id: int, everyone: int, mine: int | None) -> tuple[int, int] | None:
+    revision = None if mine is None else (everyone, mine)
+    session.info.setdefault(_READ, {})[tenant_id] = revision
+    return revision
 
 
 def touched(session: Session) -> set[int]:
@@ -144,6 +168,11 @@ def _before_commit(session: Session) -> None:
                                              for scope in sorted(scopes)])
     session.execute(statement.on_conflict_do_update(
         index_elements=[PageRevision.scope_id], set_={"revision": PageRevision.revision + 1}))
+
+
+def _end_of_transaction(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the revisions read belong to the transaction that read them
+        session.info.pop(_READ, None)
 
 
 def _forget(session: Session) -> None:

@@ -11,7 +11,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import ActionToken
@@ -86,18 +86,30 @@ def peek(session: Session, purpose: str, raw: str, tenant_id: int | None = None)
     return token
 
 
-# The portal asks this on every page view (a stored page included): built once.
-_LIVE_OF_TENANT = select(ActionToken).where(
-    ActionToken.token_hash == bindparam("token_hash"), ActionToken.purpose.in_(bindparam("purposes", expanding=True)),
-    ActionToken.used_at.is_(None), ActionToken.expires_at > bindparam("now"),
-    ActionToken.tenant_id == bindparam("tenant_id"))
+# The portal asks this on every page view (a stored page included): built once per subject.
+_live_with_subject: dict[type, Select] = {}
 
 
-def peek_first(session: Session, purposes: tuple[str, ...], raw: str, tenant_id: int) -> ActionToken:
-    """`peek` of the first of `purposes` (in that order) with a live token of this tenant, in one
-    query; else InvalidLink."""
+def _live_of_tenant(subject: type) -> Select:
+    statement = _live_with_subject.get(subject)
+    if statement is None:
+        statement = _live_with_subject[subject] = (
+            select(ActionToken, subject)
+            .outerjoin(subject, (subject.id == ActionToken.subject_id) & (subject.tenant_id == ActionToken.tenant_id))
+            .where(ActionToken.token_hash == bindparam("token_hash"),
+                   ActionToken.purpose.in_(bindparam("purposes", expanding=True)),
+                   ActionToken.used_at.is_(None), ActionToken.expires_at > bindparam("now"),
+                   ActionToken.tenant_id == bindparam("tenant_id")))
+    return statement
+
+
+def peek_first(session: Session, purposes: tuple[str, ...], raw: str, tenant_id: int,
+               subject: type) -> tuple[ActionToken, object | None]:
+    """`peek` of the first of `purposes` (in that order) with a live token of this tenant, and
+    its `subject` row of the same tenant (a model class; None if there is none), in one query;
+    else InvalidLink."""
     _check_shape(raw)
-    found = {t.purpose: t for t in session.scalars(_LIVE_OF_TENANT, {
+    found = {token.purpose: (token, row) for token, row in session.execute(_live_of_tenant(subject), {
         "token_hash": hash_token(raw), "purposes": list(purposes), "now": clock.now(), "tenant_id": tenant_id})}
     for purpose in purposes:
         if purpose in found:
