@@ -135,6 +135,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict:
         # Rendered pages kept per process while their tenant's data is unchanged
         # (app/web/page_cache.py); PAGE_CACHE=0 turns it off.
         "PAGE_CACHE": env.get("PAGE_CACHE", "1") != "0",
+        # A pooled PostgreSQL connection idle longer than this is checked before use (app/postgres.py).
+        "DATABASE_PING_AFTER_SECONDS": float(env.get("DATABASE_PING_AFTER_SECONDS", "10")),
         "PAGE_CACHE_MAX_BYTES": int(env.get("PAGE_CACHE_MAX_BYTES", str(32 * 1024 * 1024))),
         "DEV_MAILBOX": not production,
         "INSTANCE_PATH": str(folder),
@@ -193,4 +195,5 @@ def _engine_options(database_url: str) -> dict:
     if database_url.startswith("sqlite"):
         # Web threads and consumer threads share the file: wait for locks instead of failing.
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True}
+    # Connections idle for a while are checked before use: app/postgres.py.
+    return {}

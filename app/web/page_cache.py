@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 
 from flask import Flask, current_app, g, make_response, request, session
@@ -44,6 +45,7 @@ class StoredPage:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     has_csrf: bool
+    valid_until: datetime | None = None
 
 
 class PageStore:
@@ -89,12 +91,17 @@ def store() -> PageStore:
     return current_app.extensions["page_cache"]
 
 
-def cached_page(view=None, *, check=None):
+def cached_page(view=None, *, valid_until=None):
     """Serve this GET view's page from the process's store while its tenant's data is unchanged
-    (see the module's docstring for what the key holds and what is never stored). `check`, given
-    the view's arguments, runs first on every request, stored page or not: a link's validity."""
+    (see the module's docstring for what the key holds and what is never stored).
+
+    `valid_until`, given the view's arguments, checks what the URL carries (a couple's link)
+    before a page is drawn, raising when it is not valid, and returns until when a stored page
+    may stand for it (None: no limit). A link's validity changes only by a write (used, revoked:
+    the revision moves) or by time (its expiry): so a stored page is served without asking again
+    until then, and after that the check runs again and refuses the link."""
     if view is None:
-        return lambda inner: cached_page(inner, check=check)
+        return lambda inner: cached_page(inner, valid_until=valid_until)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -102,18 +109,17 @@ def cached_page(view=None, *, check=None):
         if (not current_app.config["PAGE_CACHE"] or request.method != "GET" or tenant is None
                 or session.get("_flashes")):
             return view(*args, **kwargs)
-        if check is not None:
-            check(*args, **kwargs)
         revision = revisions.current(db.session, tenant.id)  # first: see the module docstring
         if revision is None:
             return view(*args, **kwargs)
         key = _key(tenant.id, revision)
         found = store().get(key)
-        if found is not None:
+        if found is not None and (found.valid_until is None or clock.now() < found.valid_until):
             return _reply(found)
+        until = valid_until(*args, **kwargs) if valid_until is not None else None
         before = _session_state()
         response = make_response(view(*args, **kwargs))
-        page = _storable(response) if _session_state() == before else None
+        page = _storable(response, until) if _session_state() == before else None
         if page is not None:
             store().put(key, page)
         return response
@@ -134,7 +140,7 @@ def _session_state() -> dict:
     return {k: v for k, v in session.items() if k not in _SESSION_BOOKKEEPING}
 
 
-def _storable(response) -> StoredPage | None:
+def _storable(response, valid_until: datetime | None) -> StoredPage | None:
     if (response.status_code != 200 or response.direct_passthrough or response.is_streamed
             or response.mimetype != "text/html" or "Set-Cookie" in response.headers
             or revisions.touched(db.session) or g.get("page_not_cacheable")):
@@ -145,7 +151,7 @@ def _storable(response) -> StoredPage | None:
     if has_csrf:
         body = body.replace(token.encode(), CSRF_MARK)
     headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
-    return StoredPage(body=body, headers=headers, has_csrf=has_csrf)
+    return StoredPage(body=body, headers=headers, has_csrf=has_csrf, valid_until=valid_until)
 
 
 def _reply(page: StoredPage):

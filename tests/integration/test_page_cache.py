@@ -191,3 +191,28 @@ def test_a_page_that_shows_a_flash_message_is_not_stored(app, owner_client, tena
     assert "cannot become" in owner_client.get(url).get_data(as_text=True)
     assert "cannot become" not in owner_client.get(url).get_data(as_text=True)
     assert "cannot become" not in owner_client.get(url).get_data(as_text=True)
+
+
+def test_a_link_that_expires_while_its_page_is_stored_is_refused_from_its_expiry(app, tenant_a):
+    """A stored portal page is served without asking for the link again only until the link's
+    expiry; a page is keyed by the minute, so the clock is set to expire the link mid-minute."""
+    from app.extensions import db
+    from app.models import ActionToken
+    from app.services.shared import clock, tokens
+
+    clock.freeze(clock.now().replace(second=5, microsecond=0))
+    url = _manage_link(app, tenant_a)
+    with app.app_context():
+        token = db.session.scalar(select(ActionToken).where(
+            ActionToken.token_hash == tokens.hash_token(url.rsplit("/", 1)[1])))
+        expires_at = token.expires_at
+        db.session.remove()
+    couple = app.test_client()
+    couple.get(url)
+    clock.freeze(expires_at.replace(second=0) + timedelta(seconds=1))  # the minute it expires in
+    assert expires_at.second == 5  # issued at :05, a week ago in this clock
+    hits = _hits(app)
+    assert couple.get(url).status_code == 200  # drawn and stored, valid until :05
+    assert couple.get(url).status_code == 200 and _hits(app) == hits + 1
+    clock.freeze(expires_at + timedelta(microseconds=1))
+    assert couple.get(url).status_code == 410

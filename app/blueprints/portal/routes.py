@@ -40,8 +40,25 @@ def fresh_link_error() -> InvalidLink:
 
 
 def _booking(token: str, action: str):
+    """The link's booking (asked once per request: the page cache may have asked already)."""
+    return _link(token, action)[1]
+
+
+def _link_expiry(token: str, action: str):
+    """For the page cache: raises for a dead link, else until when it lives."""
+    return _link(token, action)[0].expires_at
+
+
+def _link(token: str, action: str):
+    asked = g.setdefault("portal_links", {})
+    if (token, action) not in asked:
+        asked[token, action] = _look_up(token, action)
+    return asked[token, action]
+
+
+def _look_up(token: str, action: str):
     try:
-        return booking_links.booking_for_link(db.session, g.tenant.id, token, action)
+        return booking_links.link_and_booking(db.session, g.tenant.id, token, action)
     except InvalidLink:
         if tokens.live_tenant(db.session, token) not in (None, g.tenant.id):
             raise NotFound() from None  # another business's link: nothing of it here
@@ -64,7 +81,7 @@ def _to_portal(booking, action: str):
 
 @bp.get("/b/<token>")
 @no_referrer
-@cached_page(check=lambda token: _booking(token, "manage"))
+@cached_page(valid_until=lambda token: _link_expiry(token, "manage"))
 def manage(token: str):
     booking = _booking(token, "manage")
     money = payment_stages.booking_money(db.session, g.tenant.id, booking.id)
@@ -112,7 +129,7 @@ def _picker(booking, token: str, month_arg: str | None, selected: date | None = 
 @bp.route("/b/<token>/reschedule", methods=["GET", "POST"])
 @no_referrer
 @limiter.limit("30 per hour", methods=["POST"])
-@cached_page(check=lambda token: _booking(token, "reschedule"))
+@cached_page(valid_until=lambda token: _link_expiry(token, "reschedule"))
 def reschedule(token: str):
     booking = _booking(token, "reschedule")
     form = RescheduleForm()

@@ -50,10 +50,15 @@ def _booking_by(session: Session, tenant_id: int, raw: str, action: str, read) -
 
 def booking_for_link(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
     """The booking a live link of this tenant and action points at; InvalidLink otherwise."""
-    _token, booking = tokens.peek_first(session, ACTION_PURPOSES[action], raw, tenant_id, subject=Booking)
+    return link_and_booking(session, tenant_id, raw, action)[1]
+
+
+def link_and_booking(session: Session, tenant_id: int, raw: str, action: str) -> tuple[ActionToken, Booking]:
+    """`booking_for_link`, with the link's token row (its expiry, for the page cache)."""
+    token, booking = tokens.peek_first(session, ACTION_PURPOSES[action], raw, tenant_id, subject=Booking)
     if booking is None:
         raise InvalidLink()
-    return booking
+    return token, booking
 
 
 def _consume(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
