@@ -8,14 +8,14 @@ A page marked `@cached_page` is stored under everything it is drawn from:
   minute old in what time alone changes;
 - the URL with its query, the htmx headers, the signed-in user and their session version.
 Never stored: anything but a 200 HTML reply, a reply that sets a cookie, puts anything but
-the CSRF secret in the session (a flash message shown), or writes. Never served: while the session holds a
-flash message. The CSRF token in a stored page is the renderer's; each reply gets its own
-reader's token in its place.
+the CSRF secret in the session (a flash message shown), or writes. Never served: while the
+session holds a flash message. The CSRF token in a stored page is the renderer's; each reply
+gets its own reader's token in its place.
 
 Profiling (bench/pages.py --profile) put a page's cost in dozens of small ORM statements and
-template work, 10-25 ms a page against 3 ms for the trivial page; a stored page costs the
-revision read and a dictionary look-up. Disable with PAGE_CACHE=0; size with
-PAGE_CACHE_MAX_BYTES (per process).
+template work, 8-25 ms a page against 3 ms for the trivial page; a stored page costs one
+statement (the revision comes with the session or the tenant) and a dictionary look-up.
+Disable with PAGE_CACHE=0; size with PAGE_CACHE_MAX_BYTES (per process).
 """
 from __future__ import annotations
 
