@@ -50,7 +50,6 @@ def install() -> None:
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _on_execute)
     event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_rollback", _forget)
     event.listen(Session, "after_transaction_end", _end_of_transaction)
     _installed = True
 
@@ -171,10 +170,8 @@ def _before_commit(session: Session) -> None:
 
 
 def _end_of_transaction(session: Session, transaction) -> None:
-    if transaction.parent is None:  # the revisions read belong to the transaction that read them
-        session.info.pop(_READ, None)
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
-    session.info.pop(_TEXTUAL, None)
+    """Committed or rolled back: what the transaction read and changed is forgotten (a savepoint's
+    end keeps it: the outer transaction may still commit)."""
+    if transaction.parent is None:
+        for key in (_READ, _TOUCHED, _TEXTUAL):
+            session.info.pop(key, None)

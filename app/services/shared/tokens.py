@@ -59,9 +59,15 @@ def issue(
 
 
 def _valid_clause(purpose: str, raw: str, tenant_id: int | None, now: datetime):
+    return _live_conditions(hash_token(raw), ActionToken.purpose == purpose, tenant_id, now)
+
+
+def _live_conditions(token_hash, purpose_condition, tenant_id, now) -> list:
+    """What makes a token live: its hash, its purpose, unused, unexpired (and of the tenant).
+    Values or bind parameters (a statement built once)."""
     clauses = [
-        ActionToken.token_hash == hash_token(raw),
-        ActionToken.purpose == purpose,
+        ActionToken.token_hash == token_hash,
+        purpose_condition,
         ActionToken.used_at.is_(None),
         ActionToken.expires_at > now,
     ]
@@ -96,10 +102,9 @@ def _live_of_tenant(subject: type) -> Select:
         statement = _live_with_subject[subject] = (
             select(ActionToken, subject)
             .outerjoin(subject, (subject.id == ActionToken.subject_id) & (subject.tenant_id == ActionToken.tenant_id))
-            .where(ActionToken.token_hash == bindparam("token_hash"),
-                   ActionToken.purpose.in_(bindparam("purposes", expanding=True)),
-                   ActionToken.used_at.is_(None), ActionToken.expires_at > bindparam("now"),
-                   ActionToken.tenant_id == bindparam("tenant_id")))
+            .where(*_live_conditions(bindparam("token_hash"),
+                                     ActionToken.purpose.in_(bindparam("purposes", expanding=True)),
+                                     bindparam("tenant_id"), bindparam("now"))))
     return statement
 
 
