@@ -14,7 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.config import load_config
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.logsafety import install_log_redaction
-    from app.postgres import ping_idle_connections
+    from app.postgres import ping_idle_connections, read_without_transactions
     from app.queue import bind_app
     from app.sqlite import serialize_writes
     from app.tasks import install_job_hooks
@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         serialize_writes(db.engine)
         ping_idle_connections(db.engine, app.config["DATABASE_PING_AFTER_SECONDS"])
+        read_without_transactions(db.engine)
     install_job_hooks()
     bind_app(app)
     return app

@@ -14,14 +14,13 @@ marked `@writes` (app/web/transactions.py); everything else, jobs included, stay
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.reads import read_only_request
+
 log = logging.getLogger(__name__)
-# True while a request that does not write is being served (set by app/web/transactions.py).
-read_only_request: ContextVar[str | None] = ContextVar("read_only_request", default=None)
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 

@@ -1,25 +1,26 @@
-"""Which requests may write: on SQLite, GET and HEAD requests read from a snapshot without the
-write lock (see app/sqlite.py), unless their view is marked `@writes`."""
+"""Which requests may write: GET and HEAD requests read, unless their view is marked `@writes`.
+
+On SQLite they read from a snapshot without the write lock (app/sqlite.py); on PostgreSQL their
+statements run without BEGIN and ROLLBACK around them (app/postgres.py). A statement that writes
+during such a request is still safe on both (SQLite logs a warning, PostgreSQL begins a
+transaction for it), but a GET view that writes should say so."""
 from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-from app.sqlite import read_only_request
+from app.reads import read_only_request
 
 SAFE_METHODS = ("GET", "HEAD")
 
 
 def writes(view):
-    """Mark a GET view that changes rows (opens a checkout, records a download): it begins its
-    transactions with the write lock like any POST."""
+    """Mark a GET view that changes rows (opens a checkout, records a download): its
+    transactions begin like any POST's (with the write lock on SQLite, BEGIN on PostgreSQL)."""
     view.writes_on_get = True
     return view
 
 
 def register(app: Flask) -> None:
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-
     # A URL value preprocessor, not before_request: blueprints load their tenant from the URL in
     # theirs, which run before any before_request hook (the app's run first).
     @app.url_value_preprocessor

@@ -108,3 +108,30 @@ def test_couple_books_reschedules_and_cancels_on_a_phone(app, live_server, consu
         db.session.remove()
     page.goto(f"{live_server}/t/alpha/availability?event_date={new_day.isoformat()}")
     assert 'data-available="yes"' in page.content()
+
+
+def test_a_date_changed_just_as_the_terms_arrive_still_refreshes_them(app, live_server, page, tenant_a,
+                                                                      payments_sim):
+    """htmx wires a swapped-in element when it settles; a refresh asked for before that was lost
+    (the couple saw the terms of the date before). The change here lands 0 ms after the swap."""
+    make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
+    month = local_today(app, tenant_a.tenant_id) + timedelta(days=60)
+    first, second, third = (date(month.year, month.month, d) for d in (10, 11, 12))
+    page.goto(f"{live_server}/t/alpha/")
+    page.get_by_role("radio", name="Silver").check()
+    with page.expect_response(lambda r: "/terms?" in r.url and first.isoformat() in r.url):
+        page.locator("#event_date").fill(first.isoformat())
+    page.evaluate("""(day) => {
+        document.body.addEventListener("htmx:afterSwap", (event) => {
+            if (event.detail.target.id !== "terms" || window.changedOnce) return;
+            window.changedOnce = true;
+            setTimeout(() => {
+                const input = document.getElementById("event_date");
+                input.value = day;
+                input.dispatchEvent(new Event("change", { bubbles: true }));
+            }, 0);
+        });
+    }""", third.isoformat())
+    # Without the fix no request for the third date is ever sent: the wait times out.
+    with page.expect_response(lambda r: "/terms?" in r.url and third.isoformat() in r.url):
+        page.locator("#event_date").fill(second.isoformat())
