@@ -216,3 +216,42 @@ def test_a_link_that_expires_while_its_page_is_stored_is_refused_from_its_expiry
     assert couple.get(url).status_code == 200 and _hits(app) == hits + 1
     clock.freeze(expires_at + timedelta(microseconds=1))
     assert couple.get(url).status_code == 410
+
+
+def _revisions(app) -> dict[int, int]:
+    from app.extensions import db
+    from app.models import PageRevision
+
+    with app.app_context():
+        found = dict(db.session.execute(select(PageRevision.scope_id, PageRevision.revision)).all())
+        db.session.remove()
+    return found
+
+
+def test_a_tenants_payments_refunds_and_invoices_leave_other_tenants_stored_pages_alone(
+        app, client, tenant_a, tenant_b, payments_sim):
+    """The money jobs name the tenant in their by-id statements: otherwise each would move scope
+    0, and every tenant's stored pages would be drawn again after any tenant's payment."""
+    from app.services.shared.revisions import ALL_TENANTS
+    from tests.integration.invoices.helpers import deliver_all
+    from tests.integration.payments.helpers import events_for, new_booking, process_stored, signed_post, stages
+    from tests.integration.refunds.helpers import parts, pay_stage, request_refund, run_part
+
+    shop = make_catalog(app, tenant_a.tenant_id, tenant_a.user_id)
+    make_catalog(app, tenant_b.tenant_id, tenant_b.user_id)
+    booking_id = new_booking(app, tenant_a, shop.package_id, days=120)
+    before = _revisions(app)
+
+    # The checkout page claims and releases the stage; the return records the payment.
+    pi = pay_stage(app, client, payments_sim, tenant_a, stages(app, booking_id)[0]["id"])
+    event = events_for(payments_sim, pi, "payment_intent.succeeded")[0]
+    assert signed_post(client, app.config["STRIPE_WEBHOOK_SECRET"], event).status_code == 200
+    assert process_stored(app, event["id"]) == "processed"
+    request_refund(app, tenant_a, booking_id, 10_000)
+    assert run_part(app, parts(app, booking_id)[0]["id"]) in ("processing", "succeeded")
+    assert "sent" in deliver_all(app)  # the invoice the deposit issued, emailed
+
+    after = _revisions(app)
+    assert after[tenant_a.tenant_id] != before[tenant_a.tenant_id]
+    assert after[tenant_b.tenant_id] == before[tenant_b.tenant_id]
+    assert after.get(ALL_TENANTS) == before.get(ALL_TENANTS)

@@ -1,8 +1,8 @@
 """Which tenants a bulk statement changes, read from its WHERE clause or rows (the page cache's
 revisions); a statement that names none moves every tenant's."""
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
-from app.models import Booking, Reminder
+from app.models import Booking, Reminder, Tenant, User
 from app.services.shared.revisions import ALL_TENANTS, _scopes_of
 
 
@@ -22,3 +22,11 @@ def test_a_statement_that_names_no_tenant_or_compares_it_otherwise_moves_every_t
 def test_inserted_rows_name_their_tenants():
     assert _scopes_of(insert(Booking), [{"tenant_id": 5}, {"tenant_id": 6}]) == {5, 6}
     assert _scopes_of(insert(Booking), [{"tenant_id": 5}, {"venue": "no tenant"}]) == set()
+
+
+def test_a_change_to_the_tenant_row_names_that_tenant_by_its_id():
+    assert _scopes_of(update(Tenant).where(Tenant.id == 8).values(name="x"), {}) == {8}
+    # Another table's id (here in a subquery) is not a tenant id.
+    owner_tenant = select(User.tenant_id).where(User.id == 5).scalar_subquery()
+    assert _scopes_of(update(Tenant).where(Tenant.id == owner_tenant).values(name="x"), {}) == {ALL_TENANTS}
+    assert _scopes_of(update(Booking).where(Booking.id == 8).values(venue="x"), {}) == set()

@@ -68,9 +68,11 @@ def due_charges(session: Session, limit: int = 500, stale: timedelta = CLAIM_STA
 def _claim(session: Session, charge_id: int, stale: timedelta) -> AutopayCharge | None:
     """Take the charge for one try (a new try, or a stale one again); commits."""
     now = clock.now()
+    # Naming the tenant keeps the change to its pages (app/services/shared/revisions.py).
+    tenant_id = session.scalar(select(AutopayCharge.tenant_id).where(AutopayCharge.id == charge_id))
     fresh = session.execute(
         update(AutopayCharge)
-        .where(AutopayCharge.id == charge_id,
+        .where(AutopayCharge.id == charge_id, AutopayCharge.tenant_id == tenant_id,
                AutopayCharge.status.in_(("scheduled", "retrying")),
                AutopayCharge.next_attempt_at <= now)
         .values(status="charging", attempts=AutopayCharge.attempts + 1, claimed_at=now,
@@ -79,7 +81,8 @@ def _claim(session: Session, charge_id: int, stale: timedelta) -> AutopayCharge 
     if not fresh:
         fresh = session.execute(
             update(AutopayCharge)
-            .where(AutopayCharge.id == charge_id, AutopayCharge.status == "charging",
+            .where(AutopayCharge.id == charge_id, AutopayCharge.tenant_id == tenant_id,
+                   AutopayCharge.status == "charging",
                    AutopayCharge.claimed_at < now - stale)
             .values(claimed_at=now, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount

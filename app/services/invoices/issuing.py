@@ -424,7 +424,8 @@ def deliver(session: Session, document_id: int, links: Links) -> str:
     if doc.kind in QUIET_KINDS:
         return "stored"
     claimed = session.execute(update(Document)
-                              .where(Document.id == document_id, Document.sent_at.is_(None))
+                              .where(Document.id == document_id, Document.tenant_id == doc.tenant_id,
+                                     Document.sent_at.is_(None))
                               .values(delivery_status="sent", sent_at=clock.now())
                               .execution_options(synchronize_session=False)).rowcount
     if not claimed:

@@ -111,7 +111,7 @@ def open_checkout(session: Session, tenant_id: int, stage_id: int, gateway: Paym
                 intent = _prepare_intent(session, stage, booking, covered, amount, gateway, links,
                                          fees)
             finally:
-                _release(session, stage.id)
+                _release(session, tenant_id, stage.id)
             return _view(session, tenant_id, stage_id, intent, pay_all)
         # Another request (a double click) is creating the intent: wait for it, then reuse it.
         if _time.monotonic() > deadline:
@@ -169,9 +169,10 @@ def _claim(session: Session, stage: PaymentStage) -> bool:
     return claimed == 1
 
 
-def _release(session: Session, stage_id: int) -> None:
+def _release(session: Session, tenant_id: int, stage_id: int) -> None:
     session.rollback()
-    session.execute(update(PaymentStage).where(PaymentStage.id == stage_id)
+    session.execute(update(PaymentStage).where(PaymentStage.id == stage_id,
+                                               PaymentStage.tenant_id == tenant_id)
                     .values(intent_claimed_at=None).execution_options(synchronize_session=False))
     session.commit()
 

@@ -80,9 +80,12 @@ def idempotency_key(part: RefundPart) -> str:
 
 def _claim(session: Session, part_id: int, policy: RetryPolicy) -> bool:
     now = clock.now()
+    # Naming the tenant keeps the change to its pages (app/services/shared/revisions.py).
+    tenant_id = session.scalar(select(RefundPart.tenant_id).where(RefundPart.id == part_id))
     claimed = session.execute(
         update(RefundPart)
-        .where(RefundPart.id == part_id, RefundPart.stripe_refund_id.is_(None),
+        .where(RefundPart.id == part_id, RefundPart.tenant_id == tenant_id,
+               RefundPart.stripe_refund_id.is_(None),
                or_(and_(RefundPart.status == "pending", RefundPart.next_attempt_at <= now),
                    and_(RefundPart.status == "processing",
                         or_(RefundPart.claimed_at.is_(None),
@@ -149,8 +152,8 @@ def _retry_later(session: Session, part_id: int, error: str, links: Links,
     due = clock.now() + policy.delay(part.attempts)
     changed = session.execute(
         update(RefundPart)
-        .where(RefundPart.id == part_id, RefundPart.status == "processing",
-               RefundPart.stripe_refund_id.is_(None))
+        .where(RefundPart.id == part_id, RefundPart.tenant_id == part.tenant_id,
+               RefundPart.status == "processing", RefundPart.stripe_refund_id.is_(None))
         .values(status="pending", claimed_at=None, next_attempt_at=due, last_error=error[:1000],
                 updated_at=clock.now())
         .execution_options(synchronize_session=False)).rowcount
@@ -195,21 +198,23 @@ def apply_refund(session: Session, part_id: int, refund: Refund, links: Links, *
     now = clock.now()
     if part.stripe_refund_id is None:
         session.execute(
-            update(RefundPart).where(RefundPart.id == part_id, RefundPart.stripe_refund_id.is_(None))
+            update(RefundPart).where(RefundPart.id == part_id, RefundPart.tenant_id == part.tenant_id,
+                                     RefundPart.stripe_refund_id.is_(None))
             .values(stripe_refund_id=refund.id, updated_at=now)
             .execution_options(synchronize_session=False))
         audit.record(session, part.tenant_id, "refund.created_at_stripe", actor="stripe",
                      subject_type="booking", subject_id=part.booking_id, refund_part_id=part.id,
                      stripe_refund_id=refund.id, amount_minor=part.amount_minor,
                      currency=part.currency, seen_by=source)
-    session.execute(update(RefundPart).where(RefundPart.id == part_id)
+    session.execute(update(RefundPart).where(RefundPart.id == part_id, RefundPart.tenant_id == part.tenant_id)
                     .values(stripe_status=refund.status[:40], updated_at=now)
                     .execution_options(synchronize_session=False))
     target = STRIPE_FINAL.get(refund.status)
     if target is None:
         # Stripe holds it as pending: ours is processing until Stripe settles it.
         session.execute(update(RefundPart)
-                        .where(RefundPart.id == part_id, RefundPart.status == "pending")
+                        .where(RefundPart.id == part_id, RefundPart.tenant_id == part.tenant_id,
+                               RefundPart.status == "pending")
                         .values(status="processing", claimed_at=now)
                         .execution_options(synchronize_session=False))
         _sync_request(session, part.request_id)
@@ -234,7 +239,8 @@ def _settle(session: Session, part: RefundPart, to: str, error: str, links: Link
     _lock_booking(session, part.booking_id)
     now = clock.now()
     changed = session.execute(
-        update(RefundPart).where(RefundPart.id == part.id, RefundPart.status == old)
+        update(RefundPart).where(RefundPart.id == part.id, RefundPart.tenant_id == part.tenant_id,
+                                 RefundPart.status == old)
         .values(status=to, settled_at=now, updated_at=now, claimed_at=None,
                 last_error=error[:1000] if error else RefundPart.last_error)
         .execution_options(synchronize_session=False)).rowcount
@@ -251,7 +257,8 @@ def _settle(session: Session, part: RefundPart, to: str, error: str, links: Link
         values = {"refunded_minor": Payment.refunded_minor - amount}
     else:
         values = {"refund_pending_minor": Payment.refund_pending_minor - amount}
-    session.execute(update(Payment).where(Payment.id == part.payment_id).values(**values)
+    session.execute(update(Payment).where(Payment.id == part.payment_id, Payment.tenant_id == part.tenant_id)
+                    .values(**values)
                     .execution_options(synchronize_session=False))
     audit.record(session, part.tenant_id, f"refund.{to}", actor="stripe" if part.stripe_refund_id
                  else "system", subject_type="booking", subject_id=part.booking_id,
@@ -517,7 +524,8 @@ def retry_part(session: Session, tenant_id: int, part_id: int, *, actor_user_id:
     now = clock.now()
     if part.stripe_refund_id is None:
         changed = session.execute(
-            update(RefundPart).where(RefundPart.id == part.id, RefundPart.status == "failed")
+            update(RefundPart).where(RefundPart.id == part.id, RefundPart.tenant_id == tenant_id,
+                                     RefundPart.status == "failed")
             .values(status="pending", attempts=0, next_attempt_at=now, claimed_at=None,
                     settled_at=None, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount

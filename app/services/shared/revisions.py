@@ -29,6 +29,7 @@ from sqlalchemy.sql.visitors import iterate
 from app.models import Base, PageRevision, Tenant
 
 ALL_TENANTS = 0
+TENANTS = Tenant.__tablename__
 # Rows no cached page shows: a session's last-seen time moves every few minutes of every visit;
 # the outbox's rows move several times an email (claimed, sent, retried), and only the dev
 # mailbox and the notification jobs read them. A page that comes to show one of these tables
@@ -129,15 +130,21 @@ def _scopes_of(statement, parameters) -> set[int]:
             return set(values)
         return set()
     where = getattr(statement, "whereclause", None)
-    return _tenant_ids_in(where) if where is not None else set()
+    if where is None:
+        return set()
+    table = getattr(statement, "table", None)
+    return _tenant_ids_in(where, "id" if getattr(table, "name", None) == TENANTS else "tenant_id")
 
 
-def _tenant_ids_in(clause: ColumnElement) -> set[int]:
+def _tenant_ids_in(clause: ColumnElement, column: str = "tenant_id") -> set[int]:
     """Tenant ids a WHERE clause pins: `tenant_id = :v` or `tenant_id IN (...)` anywhere in it
-    (an OR of two of them names both, since each is collected)."""
+    (an OR of two of them names both, since each is collected); `column` is `id` for the
+    tenants table itself (then only the tenants table's own `id`, not a subquery's)."""
     found: set[int] = set()
     for element in iterate(clause):
-        if not isinstance(element, BinaryExpression) or getattr(element.left, "name", None) != "tenant_id":
+        if not isinstance(element, BinaryExpression) or getattr(element.left, "name", None) != column:
+            continue
+        if column == "id" and getattr(getattr(element.left, "table", None), "name", None) != TENANTS:
             continue
         right = element.right
         if element.operator is operators.eq and isinstance(right, BindParameter) and isinstance(right.value, int):
