@@ -140,6 +140,18 @@ def test_writes_during_a_read_only_request_commit_and_the_next_request_reads_alo
     assert _controls(sent) == [], sent
 
 
+def test_a_savepoint_during_a_read_only_request_works_as_in_a_transaction(reading):
+    with Session(reading) as session:
+        session.execute(text("SELECT id FROM autocommit_probe")).all()
+        with session.begin_nested():
+            session.execute(text("INSERT INTO autocommit_probe VALUES (2)"))
+        nested = session.begin_nested()
+        session.execute(text("INSERT INTO autocommit_probe VALUES (3)"))
+        nested.rollback()
+        session.commit()
+    assert _ids(reading) == [1, 2]
+
+
 def test_a_row_lock_taken_while_reading_is_held_until_the_transaction_ends(reading):
     with Session(reading) as session:
         session.execute(text("SELECT id FROM autocommit_probe WHERE id = 1 FOR UPDATE")).all()
