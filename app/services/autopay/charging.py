@@ -68,8 +68,10 @@ def due_charges(session: Session, limit: int = 500, stale: timedelta = CLAIM_STA
 def _claim(session: Session, charge_id: int, stale: timedelta) -> AutopayCharge | None:
     """Take the charge for one try (a new try, or a stale one again); commits."""
     now = clock.now()
-    # Naming the tenant keeps the change to its pages (app/services/shared/revisions.py).
-    tenant_id = session.scalar(select(AutopayCharge.tenant_id).where(AutopayCharge.id == charge_id))
+    row = session.get(AutopayCharge, charge_id)
+    if row is None:
+        return None
+    tenant_id = row.tenant_id
     fresh = session.execute(
         update(AutopayCharge)
         .where(AutopayCharge.id == charge_id, AutopayCharge.tenant_id == tenant_id,
@@ -87,7 +89,7 @@ def _claim(session: Session, charge_id: int, stale: timedelta) -> AutopayCharge 
             .values(claimed_at=now, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount
     session.commit()
-    return session.get(AutopayCharge, charge_id) if fresh else None
+    return row if fresh else None
 
 
 def charge(session: Session, charge_id: int, gateway: PaymentGateway, links: Links,

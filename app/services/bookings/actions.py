@@ -36,18 +36,6 @@ def _booking_of(session: Session, tenant_id: int, token: ActionToken) -> Booking
     return booking
 
 
-def _booking_by(session: Session, tenant_id: int, raw: str, action: str, read) -> Booking:
-    """The booking of the first of the action's token purposes that `read` (peek or consume)
-    accepts; InvalidLink when none does."""
-    for purpose in ACTION_PURPOSES[action]:
-        try:
-            token = read(session, purpose, raw, tenant_id)
-        except InvalidLink:
-            continue
-        return _booking_of(session, tenant_id, token)
-    raise InvalidLink()
-
-
 def booking_for_link(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
     """The booking a live link of this tenant and action points at; InvalidLink otherwise."""
     return link_and_booking(session, tenant_id, raw, action)[1]
@@ -62,11 +50,19 @@ def link_and_booking(session: Session, tenant_id: int, raw: str, action: str) ->
 
 
 def _consume(session: Session, tenant_id: int, raw: str, action: str) -> Booking:
-    try:
-        return _booking_by(session, tenant_id, raw, action, tokens.consume)
-    except InvalidLink:
-        session.rollback()
-        raise
+    """The booking of the first of the action's token purposes whose token this uses up;
+    InvalidLink (rolled back) when none is live."""
+    for purpose in ACTION_PURPOSES[action]:
+        try:
+            token = tokens.consume(session, purpose, raw, tenant_id)
+        except InvalidLink:
+            continue
+        try:
+            return _booking_of(session, tenant_id, token)
+        except InvalidLink:
+            break
+    session.rollback()
+    raise InvalidLink()
 
 
 def reschedule_by_link(session: Session, tenant_id: int, raw: str, new_date: date | None,

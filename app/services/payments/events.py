@@ -143,13 +143,12 @@ def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
     """Process one stored event if it is waiting and unclaimed. Returns processed, ignored,
     retry, failed or skipped. Raises after recording a failure, so the task shows it."""
     now = clock.now()
-    # Naming the tenant keeps the change to its pages (app/services/shared/revisions.py); an
-    # event that names no known tenant moves every tenant's (rare: platform events).
-    tenant_id = session.scalar(select(StripeEvent.tenant_id).where(StripeEvent.id == event_row_id))
+    row = session.get(StripeEvent, event_row_id)
+    if row is None:
+        return "skipped"
     claimed = session.execute(
         update(StripeEvent)
-        .where(StripeEvent.id == event_row_id,
-               StripeEvent.tenant_id.is_(None) if tenant_id is None else StripeEvent.tenant_id == tenant_id,
+        .where(StripeEvent.id == event_row_id, StripeEvent.tenant_id == row.tenant_id,
                StripeEvent.status == "received",
                or_(StripeEvent.claimed_at.is_(None), StripeEvent.claimed_at < now - stuck_after))
         .values(claimed_at=now, attempts=StripeEvent.attempts + 1)
@@ -157,7 +156,6 @@ def process_event(session: Session, event_row_id: int, gateway: PaymentGateway,
     session.commit()
     if claimed != 1:
         return "skipped"
-    row = session.get(StripeEvent, event_row_id)
     session.refresh(row)
     if row.type not in HANDLED or not row.object_id:
         return _finish(session, row, "ignored", f"not handled: {row.type}")

@@ -78,13 +78,11 @@ def idempotency_key(part: RefundPart) -> str:
 
 # -- the task -------------------------------------------------------------------------------------
 
-def _claim(session: Session, part_id: int, policy: RetryPolicy) -> bool:
+def _claim(session: Session, part: RefundPart, policy: RetryPolicy) -> bool:
     now = clock.now()
-    # Naming the tenant keeps the change to its pages (app/services/shared/revisions.py).
-    tenant_id = session.scalar(select(RefundPart.tenant_id).where(RefundPart.id == part_id))
     claimed = session.execute(
         update(RefundPart)
-        .where(RefundPart.id == part_id, RefundPart.tenant_id == tenant_id,
+        .where(RefundPart.id == part.id, RefundPart.tenant_id == part.tenant_id,
                RefundPart.stripe_refund_id.is_(None),
                or_(and_(RefundPart.status == "pending", RefundPart.next_attempt_at <= now),
                    and_(RefundPart.status == "processing",
@@ -100,10 +98,11 @@ def process_part(session: Session, part_id: int, gateway: PaymentGateway, links:
                  policy: RetryPolicy) -> str:
     """Send one part to Stripe if it is due and unclaimed. Returns succeeded, processing,
     retry, failed or skipped. Commits before and after the Stripe call, never across it."""
-    if not _claim(session, part_id, policy):
+    part = session.get(RefundPart, part_id)
+    if part is None or not _claim(session, part, policy):
         session.commit()
         return "skipped"
-    part = session.get(RefundPart, part_id, populate_existing=True)
+    session.refresh(part)
     audit.record(session, part.tenant_id, "refund.attempt", subject_type="booking",
                  subject_id=part.booking_id, refund_part_id=part.id,
                  refund_request_id=part.request_id, attempt=part.attempts,

@@ -10,6 +10,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -92,20 +93,14 @@ def peek(session: Session, purpose: str, raw: str, tenant_id: int | None = None)
     return token
 
 
-# The portal asks this on every page view (a stored page included): built once per subject.
-_live_with_subject: dict[type, Select] = {}
-
-
+@cache
 def _live_of_tenant(subject: type) -> Select:
-    statement = _live_with_subject.get(subject)
-    if statement is None:
-        statement = _live_with_subject[subject] = (
-            select(ActionToken, subject)
+    """The portal asks this on every page view (a stored page included): built once per subject."""
+    return (select(ActionToken, subject)
             .outerjoin(subject, (subject.id == ActionToken.subject_id) & (subject.tenant_id == ActionToken.tenant_id))
             .where(*_live_conditions(bindparam("token_hash"),
                                      ActionToken.purpose.in_(bindparam("purposes", expanding=True)),
                                      bindparam("tenant_id"), bindparam("now"))))
-    return statement
 
 
 def peek_first(session: Session, purposes: tuple[str, ...], raw: str, tenant_id: int,

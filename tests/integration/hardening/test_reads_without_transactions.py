@@ -12,7 +12,7 @@ from psycopg import pq
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
-from app.postgres import is_plain_read, read_without_transactions
+from app.postgres import read_without_transactions
 from app.reads import read_only_request
 from tests.fixtures.environment import ENV
 from tests.fixtures.portal import csrf_from
@@ -168,20 +168,3 @@ def test_outside_a_read_only_request_reads_begin_a_transaction_as_before(reading
     with traced(reading, tmp_path / "j.trace") as sent, Session(reading) as session:
         session.execute(text("SELECT id FROM autocommit_probe")).all()
     assert _controls(sent) == ["BEGIN", "ROLLBACK"], sent
-
-
-@pytest.mark.parametrize(("statement", "plain"), [
-    ("SELECT 1", True),
-    ("  select id from bookings", True),
-    ("SELECT id FROM notes WHERE body = 'for update'", False),  # wary of text: a transaction costs little
-    ("SELECT id FROM bookings FOR UPDATE", False),
-    ("SELECT id FROM bookings FOR NO KEY UPDATE SKIP LOCKED", False),
-    ("SELECT id FROM bookings\nFOR  SHARE", False),
-    ("SELECT pg_advisory_xact_lock(1)", False),
-    ("SELECT nextval('invoice_seq')", False),
-    ("WITH x AS (UPDATE bookings SET status = 'x' RETURNING id) SELECT * FROM x", False),
-    ("INSERT INTO t VALUES (1)", False),
-    ("SAVEPOINT sa_savepoint_1", False),
-])
-def test_which_statements_may_run_outside_a_transaction(statement, plain):
-    assert is_plain_read(statement) is plain
